@@ -1,0 +1,315 @@
+"""The backward engine, grad(), and the recording switches.
+
+backward() in four steps:
+  1. order the graph topologically with an explicit stack (no recursion, so a
+     100,000-op chain is fine), checking before anything changes that no saved
+     tensor was modified in place and that the graph was not already freed;
+  2. walk it in reverse, keeping each node's incoming gradient in a dict local
+     to this pass and popping it once used (memory is released early);
+  3. for each input of a node, call that op's VJP from the derivative table
+     (ops.py) and sum the result back to the input's shape, undoing
+     broadcasting: the one place where that happens;
+  4. give leaves (and tensors that asked with retain_grad()) their .grad, and
+     drop each node's references to its inputs unless retain_graph=True.
+"""
+import traceback
+
+import numpy as np
+
+
+class _State:
+    """Process-wide recording switches, changed only through the context managers below."""
+    grad_enabled = True   # record operations for backward (no_grad turns it off)
+    anomaly = False       # detect_anomaly(): check every result for nan/inf
+    module = None         # the nn.Module whose forward is running (for graph drawings)
+
+
+state = _State()
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode, restoring it afterwards."""
+    enabled = True
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = type(self)
+
+        def wrapper(*args, **kwargs):
+            with mode():
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Don't record operations: results don't require grad (inference, optimizer steps)."""
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record operations again, e.g. inside a no_grad block."""
+    enabled = True
+
+
+class set_grad_enabled:
+    """set_grad_enabled(mode): switch grad mode now; as a context manager, restore it on exit."""
+
+    def __init__(self, mode):
+        self._prev = state.grad_enabled
+        state.grad_enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+        return False
+
+
+def is_grad_enabled():
+    return state.grad_enabled
+
+
+class detect_anomaly:
+    """Raise at the first op whose forward or backward produces nan or inf.
+
+    While active, every op remembers where it was created, so the error can
+    point at the line of user code responsible. Slow: for debugging only.
+    """
+
+    def __enter__(self):
+        self._prev = state.anomaly
+        state.anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        state.anomaly = self._prev
+        return False
+
+
+def creation_site():
+    """The innermost stack frame outside tinygrad_edu (where the user created a node)."""
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if "tinygrad_edu" not in frame.filename.replace("\\", "/").split("/")[-2:-1]:
+            return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
+    return "<unknown>"
+
+
+def check_finite(array, what, op, site):
+    if not np.all(np.isfinite(array)):
+        bad = "nan" if np.isnan(array).any() else "inf"
+        raise FloatingPointError(
+            f"detect_anomaly: {what} of {op.name} produced {bad} "
+            f"(op created at {site or 'a place not recorded: before detect_anomaly was on'})")
+
+
+# --- graph walk -------------------------------------------------------------
+
+def topological_order(roots):
+    """Nodes that require grad, reachable from roots, each after all its inputs."""
+    order, visited = [], set()
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        parents = node._parents
+        if parents is None:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time: the "
+                f"intermediate results of {node._op.name} were freed by the first "
+                f"backward. Pass retain_graph=True to the first backward() if you "
+                f"need to go through the graph again.")
+        for p in parents:
+            if p.requires_grad and p not in visited:
+                stack.append((p, False))
+    return order
+
+
+def check_versions(order):
+    """Raise if a tensor a VJP will read was modified in place after it was saved."""
+    for node in order:
+        op = node._op
+        if op is None:
+            continue
+        if op.saves_output and node._version != 0:
+            raise RuntimeError(
+                f"backward: the output of {op.name} (shape {node.shape}) was modified in "
+                f"place after the forward pass (version {node._version}, expected 0), "
+                f"but {op.name}'s gradient needs its original value.")
+        if op.saves_inputs:
+            for i, (x, v) in enumerate(zip(node._parents, node._saved_versions)):
+                if x._version != v:
+                    raise RuntimeError(
+                        f"backward: input {i} of {op.name} (shape {x.shape}"
+                        f"{', name ' + repr(x.name) if x.name else ''}) was modified in "
+                        f"place after it was saved for backward (version {x._version}, "
+                        f"expected {v}). Use out-of-place operations, or modify it "
+                        f"under no_grad() only after backward.")
+
+
+def leading_to(order, targets):
+    """The nodes of `order` from which some target can be reached."""
+    needed = set()
+    for node in order:   # inputs come before the nodes that use them
+        if node in targets or (node._op is not None and any(p in needed for p in node._parents)):
+            needed.add(node)
+    return needed
+
+
+# --- the engine ---------------------------------------------------------------
+
+def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None):
+    """Backpropagate `seeds` (gradients of `roots`) through the graph.
+
+    With inputs=None, gradients accumulate into .grad of leaves (and of
+    tensors that called retain_grad()). Otherwise nothing's .grad changes and
+    the gradients of `inputs` are returned as a dict {tensor: gradient}.
+    """
+    order = topological_order(roots)
+    check_versions(order)
+    if inputs is not None:
+        inputs = set(inputs)   # a set: `in` on a list would call Tensor.__eq__
+    wanted = None if inputs is None else leading_to(order, inputs)
+    found = {}
+    if not create_graph:
+        seeds = [s.detach() for s in seeds]
+    # ids of arrays given to some .grad (or owned by the caller): never share one
+    stored = {id(s._data) for s in seeds}
+    grads = {}
+    for root, seed in zip(roots, seeds):
+        grads[root] = seed if root not in grads else grads[root] + seed
+
+    prev_mode = state.grad_enabled
+    state.grad_enabled = create_graph   # record the VJPs only when asked to
+    try:
+        for node in reversed(order):
+            g = grads.pop(node, None)
+            op = node._op
+            if g is not None and (wanted is None or node in wanted):
+                if inputs is not None:
+                    if node in inputs:
+                        found[node] = g
+                elif op is None or node._retains_grad:
+                    store_grad(node, g, create_graph, stored)
+                if op is not None:
+                    backprop_node(node, g, grads, wanted)
+            if op is not None and not retain_graph:
+                node._parents = None     # free saved inputs: the graph is now spent
+                node._args = None
+    finally:
+        state.grad_enabled = prev_mode
+    return found
+
+
+def backprop_node(node, g, grads, wanted):
+    op, parents = node._op, node._parents
+    for i, x in enumerate(parents):
+        if not x.requires_grad or (wanted is not None and x not in wanted):
+            continue
+        gx = op.vjp(i, g, node, parents, node._args)
+        if gx.shape != x.shape:
+            gx = unbroadcast(gx, x, op)
+        if gx.dtype != x.dtype:
+            gx = gx.to(x.dtype)
+        if state.anomaly:
+            check_finite(gx.data, f"backward (gradient of input {i})", op,
+                         getattr(node, "_trace", None))
+        prev = grads.get(x)
+        grads[x] = gx if prev is None else prev + gx
+
+
+def unbroadcast(gx, x, op):
+    """Sum a gradient back to the shape of the input it belongs to."""
+    gshape, xshape = gx.shape, x.shape
+    lead = len(gshape) - len(xshape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(xshape, gshape[lead:])):
+        raise RuntimeError(
+            f"backward: the VJP of {op.name} returned a gradient of shape {gshape} "
+            f"for an input of shape {xshape}")
+    return gx.sum_to_size(xshape)
+
+
+def store_grad(node, g, create_graph, stored):
+    """Accumulate into node.grad, making sure no two tensors share one gradient array."""
+    if node.grad is None:
+        data = g._data
+        if not create_graph and (id(data) in stored or data.base is not None
+                                 or not data.flags.writeable):
+            g = g.detach()
+            g._data = data.copy()   # a view or an array someone else holds
+        node.grad = g
+        stored.add(id(node.grad._data))
+    elif create_graph or node.grad._op is not None:
+        node.grad = node.grad + g
+    else:
+        node.grad._data += g._data   # in place, like PyTorch: p.grad stays the same object
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of `outputs` with respect to `inputs`, as a tuple of Tensors.
+
+    Unlike backward(), nothing's .grad is changed. With create_graph=True the
+    returned gradients are themselves differentiable (Hessian-vector products,
+    gradient penalties).
+    """
+    from .tensor import Tensor, as_tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    roots, seeds = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"grad: output of shape {out.shape} does not require grad "
+                               f"(was it computed under no_grad(), or from constants?)")
+        roots.append(out)
+        seeds.append(seed_gradient(out, g if g is None else as_tensor(g), "grad"))
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = run_backward(roots, seeds, retain_graph, create_graph, inputs=inputs)
+    result = []
+    for i, x in enumerate(inputs):
+        if x not in found and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
+                f"pass allow_unused=True to get None for it")
+        result.append(found.get(x))
+    return tuple(result)
+
+
+def seed_gradient(out, g, who):
+    """The gradient backward starts from: ones for a scalar, else the given `g`."""
+    from .tensor import Tensor
+    if g is None:
+        if out.size != 1:
+            raise RuntimeError(
+                f"{who}: the output has shape {out.shape}; gradients can be created "
+                f"implicitly only for scalar outputs. Pass the output gradient, e.g. "
+                f"y.backward(ones_like(y)), or reduce y to a scalar first.")
+        return Tensor(np.ones(out.shape, dtype=out.dtype))
+    if g.shape != out.shape:
+        raise RuntimeError(f"{who}: gradient of shape {g.shape} given for an output of "
+                           f"shape {out.shape}; the shapes must match")
+    return g.to(out.dtype) if g.dtype != out.dtype else g

@@ -1,0 +1,753 @@
+"""Tensor: an ndarray that remembers how it was computed.
+
+Every differentiable operation goes through `apply(op, inputs, args)`, which
+runs the op's NumPy forward (ops.py) and, when some input requires grad,
+records the result as a graph node: its op, its inputs (`_parents`, a tuple in
+argument order) and its non-tensor arguments (`_args`). backward() in
+autograd.py walks those links in reverse.
+
+Everything else in this file is either a thin method that calls `apply` with
+one primitive, or a composition of such methods (subtraction, mean, var,
+softmax, ...) that never defines a gradient of its own.
+"""
+import numbers
+
+import numpy as np
+
+from . import ops
+from .autograd import state, creation_site, check_finite, run_backward, seed_gradient
+
+
+class Tensor:
+    __slots__ = ("_data", "grad", "requires_grad", "name", "_op", "_parents", "_args",
+                 "_version", "_saved_versions", "_retains_grad", "_module", "_trace",
+                 "__weakref__")
+
+    # ndarray (+ - * / @ ...) Tensor defers to Tensor's reflected operators,
+    # so `arr + t` is a Tensor on the graph rather than an object array.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data._data
+        array = np.array(data, dtype=dtype)   # a copy, like torch.tensor(data)
+        if array.dtype == object:
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} "
+                            f"(got an object array; pass numbers or nested lists of numbers)")
+        init(self, array)
+        self.name = name
+        if requires_grad:
+            self.requires_grad_()
+
+    # --- basic attributes -----------------------------------------------------
+
+    @property
+    def data(self):
+        """The values, as a NumPy array (shared, not copied)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # `t.data = ...` and `t.data += ...` both land here: count it as a change,
+        # so a backward that needs the old values can tell (see autograd.check_versions).
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._version += 1
+
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+    dtype = property(lambda self: self._data.dtype)
+    is_leaf = property(lambda self: self._op is None,
+                       doc="True for tensors not produced by a recorded operation.")
+    grad_fn = property(lambda self: self._op,
+                       doc="The primitive that produced this tensor (None for leaves).")
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
+        extra = f", dtype={self.dtype}"
+        if self._op is not None:
+            extra += f", grad_fn=<{self._op.name}Backward>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}{extra})"
+
+    # --- conversion -------------------------------------------------------------
+
+    def numpy(self):
+        """The underlying array (shared with the tensor, like torch's .numpy())."""
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a "
+                             f"Python number, got shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is "
+                             f"ambiguous; use .any() or .all()")
+        return bool(self._data)
+
+    def to(self, dtype):
+        """The same values as another dtype (differentiable between float dtypes)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            return Tensor(self._data.astype(dtype))   # integer casts cut the graph
+        return apply(ops.cast, (self,), (dtype,))
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    astype = to
+
+    # --- autograd ------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"requires_grad: only floating point tensors can require "
+                            f"gradients, got dtype {self.dtype}")
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_: the result of an operation can't stop "
+                               "requiring grad; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return wrap(self._data)
+
+    def retain_grad(self):
+        """Keep .grad for this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retains_grad = True
+        return self
+
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's .grad.
+
+        `grad` is required unless self is a scalar (it is the gradient of some
+        final scalar with respect to self). The graph is freed afterwards unless
+        retain_graph=True; create_graph=True records the backward pass itself so
+        the resulting .grad can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no grad_fn (was "
+                "it computed from tensors with requires_grad=False, or under no_grad()?)")
+        seed = seed_gradient(self, None if grad is None else as_tensor(grad), "backward")
+        run_backward([self], [seed], retain_graph or create_graph, create_graph)
+
+    def zero_grad(self):
+        self.grad = None
+
+    # --- operators --------------------------------------------------------------------
+    # Written out one by one: a dozen one-liners read better than a generator.
+
+    def __add__(self, other):
+        return apply(ops.add, (self, lift(other, self)))
+
+    def __radd__(self, other):
+        return apply(ops.add, (lift(other, self), self))
+
+    def __sub__(self, other):
+        return apply(ops.add, (self, -lift(other, self)))
+
+    def __rsub__(self, other):
+        return apply(ops.add, (lift(other, self), -self))
+
+    def __mul__(self, other):
+        return apply(ops.mul, (self, lift(other, self)))
+
+    def __rmul__(self, other):
+        return apply(ops.mul, (lift(other, self), self))
+
+    def __truediv__(self, other):
+        return apply(ops.div, (self, lift(other, self)))
+
+    def __rtruediv__(self, other):
+        return apply(ops.div, (lift(other, self), self))
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor) or np.ndim(exponent) > 0:
+            # a tensor exponent: a^b = e^(b ln a) (defined for a > 0)
+            return (lift(exponent, self) * self.log()).exp()
+        return apply(ops.power, (self,), (python_scalar(exponent),))
+
+    def __rpow__(self, base):
+        return lift(base, self) ** self
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(lift(other, self), self)
+
+    def __neg__(self):
+        return apply(ops.neg, (self,))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply(ops.absolute, (self,))
+
+    # Comparisons give bool tensors, off the graph. Tensors still hash by
+    # identity, so sets and dicts of tensors (graph walks) never call __eq__.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return wrap(self._data == data_of(other))
+
+    def __ne__(self, other):
+        return wrap(self._data != data_of(other))
+
+    def __lt__(self, other):
+        return wrap(self._data < data_of(other))
+
+    def __le__(self, other):
+        return wrap(self._data <= data_of(other))
+
+    def __gt__(self, other):
+        return wrap(self._data > data_of(other))
+
+    def __ge__(self, other):
+        return wrap(self._data >= data_of(other))
+
+    def __invert__(self):
+        return wrap(~self._data)
+
+    def __and__(self, other):
+        return wrap(self._data & data_of(other))
+
+    def __or__(self, other):
+        return wrap(self._data | data_of(other))
+
+    # --- indexing ------------------------------------------------------------------------
+
+    def __getitem__(self, index):
+        return apply(ops.getitem, (self,), (normalize_index(index),))
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and state.grad_enabled:
+            raise RuntimeError(
+                "__setitem__: in-place assignment into a tensor that requires grad; "
+                "build a new tensor (e.g. with where()) or do it under no_grad()")
+        self._data[normalize_index(index)] = data_of(value)
+        self._version += 1
+
+    def scatter_add(self, index, shape):
+        """zeros(shape) with self added at `index` (repeated indices add up)."""
+        return apply(ops.scatter_add, (self,), (normalize_index(index), tuple(shape)))
+
+    def masked_fill(self, mask, value):
+        """self with `value` where `mask` is True."""
+        return where(mask, value, self)
+
+    # --- elementwise ---------------------------------------------------------------------
+
+    def exp(self):
+        return apply(ops.exp, (self,))
+
+    def log(self):
+        return apply(ops.log, (self,))
+
+    def sqrt(self):
+        return self ** 0.5
+
+    def tanh(self):
+        return apply(ops.tanh, (self,))
+
+    def sigmoid(self):
+        return apply(ops.sigmoid, (self,))
+
+    def relu(self):
+        return apply(ops.relu, (self,))
+
+    def leaky_relu(self, negative_slope=0.01):
+        return where(self._data > 0, self, self * negative_slope)
+
+    def abs(self):
+        return apply(ops.absolute, (self,))
+
+    def sin(self):
+        return apply(ops.sin, (self,))
+
+    def cos(self):
+        return apply(ops.cos, (self,))
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def clip(self, min=None, max=None):
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        out = self
+        if min is not None:
+            out = where(data_of(out) < data_of(min), lift(min, self), out)
+        if max is not None:
+            out = where(data_of(out) > data_of(max), lift(max, self), out)
+        return out
+
+    clamp = clip
+
+    def sign(self):
+        """-1, 0 or 1 (off the graph: its derivative is zero wherever it exists)."""
+        return wrap(np.sign(self._data))
+
+    def isfinite(self):
+        return wrap(np.isfinite(self._data))
+
+    # --- reductions ---------------------------------------------------------------------
+    # axis= and keepdims= as in NumPy; dim= and keepdim= as in PyTorch.
+
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = reduction_args(self, "sum", axis, keepdims, dim, keepdim)
+        return apply(ops.sum_, (self,), (axis, keepdims))
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = reduction_args(self, "mean", axis, keepdims, dim, keepdim)
+        return apply(ops.sum_, (self,), (axis, keepdims)) / count(self.shape, axis)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Largest value; the gradient is split evenly among ties."""
+        axis, keepdims = reduction_args(self, "max", axis, keepdims, dim, keepdim)
+        return apply(ops.max_, (self,), (axis, keepdims))
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return -(-self).max(axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(self, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
+        """Variance with Bessel's correction by default (correction=0: biased)."""
+        axis, keepdims = reduction_args(self, "var", axis, keepdims, dim, keepdim)
+        centered = self - self.mean(axis, keepdims=True)
+        n = count(self.shape, axis)
+        return (centered * centered).sum(axis, keepdims) / max(n - correction, 0)
+
+    def std(self, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
+        return self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """log(sum(exp(x))), computed as m + log(sum(exp(x - m))) with m = max(x)."""
+        axis, keepdims = reduction_args(self, "logsumexp", axis, keepdims, dim, keepdim)
+        m = np.max(self._data, axis=axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)   # all -inf rows: avoid inf - inf
+        out = (self - m).exp().sum(axis, keepdims=True).log() + m
+        return out if keepdims else out.reshape(np.squeeze(m, axis).shape)
+
+    def softmax(self, axis=-1, *, dim=None):
+        """exp(x) / sum(exp(x)) along axis, shifted by the max so it cannot overflow."""
+        axis = pick(axis, dim)
+        shifted = self - np.max(self._data, axis=axis, keepdims=True)
+        e = shifted.exp()
+        return e / e.sum(axis, keepdims=True)
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        """x - logsumexp(x) along axis."""
+        axis = pick(axis, dim)
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return wrap(np.argmax(self._data, axis=pick(axis, dim),
+                              keepdims=pick(keepdims, keepdim)))
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return wrap(np.argmin(self._data, axis=pick(axis, dim),
+                              keepdims=pick(keepdims, keepdim)))
+
+    def any(self, axis=None, keepdims=False):
+        return wrap(np.any(self._data, axis=axis, keepdims=keepdims))
+
+    def all(self, axis=None, keepdims=False):
+        return wrap(np.all(self._data, axis=axis, keepdims=keepdims))
+
+    # --- shape ------------------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        return apply(ops.reshape, (self,), (shape_arg(shape),))
+
+    view = reshape
+
+    def permute(self, *dims):
+        dims = tuple(normalize_axis(d, self.ndim, "permute") for d in shape_arg(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of the "
+                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+        return apply(ops.permute, (self,), (dims,))
+
+    def transpose(self, dim0=-2, dim1=-1):
+        """Swap two axes (PyTorch's transpose, not NumPy's)."""
+        dims = list(range(self.ndim))
+        d0, d1 = normalize_axis(dim0, self.ndim, "transpose"), normalize_axis(dim1, self.ndim, "transpose")
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+        return apply(ops.permute, (self,), (tuple(dims),))
+
+    @property
+    def T(self):
+        """All axes reversed (a matrix transpose for 2-D tensors)."""
+        if self.ndim < 2:
+            return self
+        return apply(ops.permute, (self,), (tuple(range(self.ndim - 1, -1, -1)),))
+
+    @property
+    def mT(self):
+        """The last two axes swapped (batched matrix transpose)."""
+        return self.transpose(-2, -1)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = normalize_axis(start_dim, self.ndim, "flatten")
+        e = normalize_axis(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.shape
+        return self.reshape(shape[:s] + (count(shape, range(s, e + 1)),) + shape[e + 1:])
+
+    def squeeze(self, dim=None):
+        """Drop axes of size 1 (all of them, or the given ones if they have size 1)."""
+        if dim is None:
+            axes = range(self.ndim)
+        else:
+            dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+            axes = [normalize_axis(d, self.ndim, "squeeze") for d in dims]
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim):
+        d = normalize_axis(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def broadcast_to(self, *shape):
+        shape = shape_arg(shape)
+        if shape == self.shape:
+            return self
+        return apply(ops.broadcast_to, (self,), (shape,))
+
+    def expand(self, *sizes):
+        """Broadcast to `sizes`; -1 keeps an axis as it is."""
+        sizes = shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {sizes} has fewer axes than the tensor's shape {self.shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(sizes))
+        return self.broadcast_to(shape)
+
+    def sum_to_size(self, *shape):
+        """Sum over broadcast axes down to `shape` (undoes broadcast_to)."""
+        shape = shape_arg(shape)
+        if shape == self.shape:
+            return self
+        return apply(ops.sum_to, (self,), (shape,))
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def dot(self, other):
+        return matmul(self, other)
+
+    def where(self, condition, other):
+        """PyTorch's x.where(condition, y): x where condition is True, else y."""
+        return where(condition, self, other)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+
+# --- building graph nodes -------------------------------------------------------------
+
+_new = object.__new__
+
+
+def init(t, array):
+    """Fill every slot of a new tensor (the one constructor all tensors go through)."""
+    t._data = array
+    t.grad = None
+    t.requires_grad = False
+    t.name = None
+    t._op = None
+    t._parents = ()
+    t._args = ()
+    t._version = 0
+    t._retains_grad = False
+    t._module = None
+
+
+def wrap(array):
+    """A tensor around `array`, off the graph (results, constants, detach)."""
+    t = _new(Tensor)
+    init(t, array if type(array) is np.ndarray else np.asarray(array))
+    return t
+
+
+def apply(op, inputs, args=()):
+    """Run primitive `op` on tensors `inputs`; record it if any input requires grad."""
+    try:
+        out = op.forward(*[x._data for x in inputs], *args)
+    except (ValueError, IndexError, TypeError) as e:
+        shapes = " and ".join(str(x.shape) for x in inputs)
+        raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
+    result = wrap(out)
+    if state.anomaly:
+        result._trace = creation_site()
+        check_finite(out, "forward", op, result._trace)
+    if state.grad_enabled and any(x.requires_grad for x in inputs):
+        result.requires_grad = True
+        result._op = op
+        result._parents = inputs
+        result._args = args
+        result._module = state.module
+        if op.saves_inputs:
+            result._saved_versions = tuple(x._version for x in inputs)
+    return result
+
+
+# --- argument handling -----------------------------------------------------------------
+
+def python_scalar(x):
+    """NumPy scalars count as Python scalars, so they don't change a tensor's dtype."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def lift(x, like):
+    """Make `x` a tensor to combine with tensor `like`.
+
+    A Python (or NumPy) scalar takes `like`'s dtype when that holds it
+    (float32 tensor * 2.0 stays float32), as in PyTorch and NumPy 2.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        x = python_scalar(x)
+        return wrap(np.asarray(x, dtype=np.result_type(like._data, x)))
+    return wrap(np.asarray(x))
+
+
+def as_tensor(x, dtype=None):
+    """`x` if it is already a tensor, else a new tensor of its values."""
+    if isinstance(x, Tensor):
+        return x if dtype is None else x.to(dtype)
+    return Tensor(x, dtype=dtype)
+
+
+def data_of(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def pick(numpy_name, torch_name):
+    return numpy_name if torch_name is None else torch_name
+
+
+def shape_arg(shape):
+    """reshape(2, 3) and reshape((2, 3)) both mean shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def normalize_axis(axis, ndim, who):
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise IndexError(f"{who}: axis {axis} is out of range for a tensor with {ndim} axes")
+    return axis % ndim if ndim else 0
+
+
+def reduction_args(t, who, axis, keepdims, dim, keepdim):
+    """Resolve NumPy/PyTorch argument names; axis becomes a sorted tuple or None."""
+    axis, keepdims = pick(axis, dim), bool(pick(keepdims, keepdim))
+    if axis is None:
+        return None, keepdims
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = tuple(sorted({normalize_axis(a, t.ndim, who) for a in axes}))
+    return (axes if t.ndim else None), keepdims
+
+
+def count(shape, axis):
+    """How many elements a reduction over `axis` combines."""
+    return int(np.prod(shape if axis is None else [shape[a] for a in axis]))
+
+
+def normalize_index(index):
+    """Tensors and lists inside an index become arrays, so NumPy sees one form."""
+    if isinstance(index, tuple):
+        return tuple(normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+# --- functions on several tensors ----------------------------------------------------------
+
+def matmul(a, b):
+    """Matrix product with NumPy's semantics (1-D, 2-D, batched)."""
+    a = as_tensor(a)
+    b = lift(b, a)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"MatMul: both operands need at least one axis, got shapes "
+                         f"{a.shape} and {b.shape}; use * for scalars")
+    return apply(ops.matmul, (a, b))
+
+
+def where(condition, a, b):
+    """Elementwise `a if condition else b`; the condition is not differentiated."""
+    cond = np.asarray(data_of(condition), dtype=bool)
+    if isinstance(a, Tensor):
+        b = lift(b, a)
+    elif isinstance(b, Tensor):
+        a = lift(a, b)
+    else:
+        a, b = Tensor(a), Tensor(b)
+    return apply(ops.where, (a, b), (cond,))
+
+
+def maximum(a, b):
+    """Elementwise max; where a == b the gradient is split evenly (as PyTorch)."""
+    a = as_tensor(a)
+    return apply(ops.maximum, (a, lift(b, a)))
+
+
+def minimum(a, b):
+    a = as_tensor(a)
+    return -maximum(-a, -lift(b, a))
+
+
+def cat(tensors, dim=0, *, axis=None):
+    """Join tensors along an existing axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    ax = normalize_axis(pick(dim, axis), tensors[0].ndim, "cat")
+    return apply(ops.cat, tuple(tensors), (ax,))
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0, *, axis=None):
+    """Join tensors along a new axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    d = normalize_axis(pick(dim, axis), tensors[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+# --- construction ----------------------------------------------------------------------------
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed the generator behind randn/rand/uniform/normal (and nn's initialisers)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+    return _rng
+
+
+def default_generator():
+    return _rng
+
+
+def shape_of(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def tensor(data, requires_grad=False, dtype=None, name=None):
+    """Like torch.tensor: a new leaf tensor holding a copy of `data`."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def zeros(*size, dtype=np.float64, requires_grad=False):
+    return Tensor(np.zeros(shape_of(size), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=np.float64, requires_grad=False):
+    return Tensor(np.ones(shape_of(size), dtype=dtype), requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros_like(data_of(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones_like(data_of(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=np.float64, requires_grad=False):
+    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*size, dtype=np.float64, requires_grad=False, generator=None):
+    """Standard normal samples (from `generator`, or the one manual_seed sets)."""
+    rng = generator or _rng
+    return Tensor(rng.standard_normal(shape_of(size)).astype(dtype, copy=False),
+                  requires_grad=requires_grad)
+
+
+def rand(*size, dtype=np.float64, requires_grad=False, generator=None):
+    """Uniform samples in [0, 1)."""
+    rng = generator or _rng
+    return Tensor(rng.random(shape_of(size)).astype(dtype, copy=False),
+                  requires_grad=requires_grad)
+
+
+def uniform(low=0.0, high=1.0, size=(), dtype=np.float64, requires_grad=False, generator=None):
+    rng = generator or _rng
+    return Tensor(rng.uniform(low, high, size).astype(dtype, copy=False),
+                  requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=(), dtype=np.float64, requires_grad=False, generator=None):
+    rng = generator or _rng
+    return Tensor(rng.normal(mean, std, size).astype(dtype, copy=False),
+                  requires_grad=requires_grad)
