@@ -141,3 +141,366 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     return gradcheck(first_derivatives, list(inputs) + list(grad_outputs), eps, atol, rtol,
                      raise_exception)
+
+
+# --- autograd versus hand-derived gradients -------------------------------------------------
+#
+# compare_gradients puts two sets of named gradients side by side, usually
+# autograd's (.grad of each parameter) and a hand derivation's (manual.py), and
+# reports, per name: do the shapes match, the largest absolute and relative
+# error, pass/fail, and the element where the two disagree most.
+
+class ComparisonRow:
+    """One gradient compared: name, shapes, errors, verdict and the worst element."""
+
+    def __init__(self, name, shape, other_shape, max_abs, max_rel, passed, worst, values, note=""):
+        self.name, self.shape, self.other_shape = name, shape, other_shape
+        self.shape_match = shape == other_shape
+        self.max_abs, self.max_rel, self.passed = max_abs, max_rel, passed
+        self.worst_index, self.worst_values, self.note = worst, values, note
+
+    def describe_failure(self):
+        if self.note:
+            return f"{self.name}: {self.note}"
+        if not self.shape_match:
+            return f"{self.name}: shape {self.shape} (autograd) vs {self.other_shape} (manual)"
+        a, m = self.worst_values
+        return (f"{self.name}: worst element {self.worst_index}: autograd {a:.6g}, manual {m:.6g} "
+                f"(|diff| {self.max_abs:.3g})")
+
+
+class GradientComparison:
+    """The result of compare_gradients: rows you can inspect, a table when printed.
+
+    `bool(result)` is True when every row passed; `result.failures` lists the rows
+    that did not; `result.table()` (or print(result)) shows all of them.
+    """
+
+    def __init__(self, rows, atol, rtol, labels=("autograd", "manual")):
+        self.rows, self.atol, self.rtol, self.labels = rows, atol, rtol, labels
+
+    passed = property(lambda self: all(r.passed for r in self.rows))
+    failures = property(lambda self: [r for r in self.rows if not r.passed])
+
+    def __bool__(self):
+        return self.passed
+
+    def __getitem__(self, name):
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"compare_gradients: no gradient named {name!r}")
+
+    def table(self):
+        head = ["gradient", "shape", "shapes match", "max abs err", "max rel err", "result",
+                "worst element"]
+        body = [[r.name, fmt_shape(r.shape), "yes" if r.shape_match else "NO",
+                 fmt_err(r.max_abs), fmt_err(r.max_rel), "ok" if r.passed else "FAIL",
+                 "" if r.worst_index is None else str(r.worst_index)] for r in self.rows]
+        lines = format_table(head, body)
+        verdict = "all gradients match" if self.passed else f"{len(self.failures)} of {len(self.rows)} differ"
+        lines.append(f"{self.labels[0]} vs {self.labels[1]} (atol {self.atol:g}, rtol {self.rtol:g}): "
+                     f"{verdict}")
+        lines += ["  FAIL " + r.describe_failure() for r in self.failures]
+        return "\n".join(lines)
+
+    __str__ = table
+
+    def __repr__(self):
+        return f"<GradientComparison {len(self.rows)} gradients, {'passed' if self else 'FAILED'}>"
+
+
+def fmt_shape(shape):
+    return "-" if shape is None else str(tuple(shape))
+
+
+def fmt_err(x):
+    return "-" if x is None else f"{x:.2e}"
+
+
+def format_table(head, body):
+    """Left-aligned text columns (a header, a rule, then the rows)."""
+    widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
+    line = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    return [line(head), line(["-" * w for w in widths])] + [line(row) for row in body]
+
+
+def as_array(g):
+    """A gradient given as Tensor, ndarray, number or None, as a float64 ndarray (or None)."""
+    if g is None:
+        return None
+    if isinstance(g, Tensor):
+        g = g.data
+    return np.asarray(g, dtype=np.float64)
+
+
+def gradients_of(source):
+    """name -> gradient from a dict, or from a Module's parameters' .grad."""
+    if isinstance(source, dict):
+        return dict(source)
+    if hasattr(source, "named_parameters"):
+        return {name: p.grad for name, p in source.named_parameters()}
+    raise TypeError(f"compare_gradients: expected a dict name -> gradient or a Module, "
+                    f"got {type(source).__name__}")
+
+
+def compare_one(name, a, m, atol, rtol):
+    if a is None or m is None:
+        missing = "autograd" if a is None else "manual"
+        return ComparisonRow(name, None if a is None else a.shape, None if m is None else m.shape,
+                             None, None, False, None, None, note=f"no {missing} gradient")
+    if a.shape != m.shape:
+        return ComparisonRow(name, a.shape, m.shape, None, None, False, None, None)
+    diff = np.abs(a - m)
+    scale = np.maximum(np.abs(a), np.abs(m))
+    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    excess = diff - (atol + rtol * np.abs(m))   # > 0 (or nan) where the element fails
+    ok = bool((excess <= 0).all())
+    if a.size == 0:
+        return ComparisonRow(name, a.shape, m.shape, 0.0, 0.0, True, None, None)
+    flat = int(np.argmax(np.where(np.isnan(excess), np.inf, excess)))
+    worst = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    return ComparisonRow(name, a.shape, m.shape, float(diff.max()), float(rel.max()), bool(ok),
+                         worst, (float(a.flat[flat]), float(m.flat[flat])))
+
+
+def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rename=None,
+                      labels=("autograd", "manual")):
+    """Compare two sets of named gradients, element by element.
+
+    autograd: dict name -> Tensor/ndarray, or a Module (its parameters' .grad
+              after backward(), named as in named_parameters()).
+    manual:   dict name -> ndarray (e.g. from manual.mlp_backprop).
+    rename:   optional dict manual name -> autograd name ({"W1": "layers.0.weight"}).
+
+    An element passes when |autograd - manual| <= atol + rtol * |manual|.
+    Returns a GradientComparison (truthy when all pass) and, with verbose=True,
+    prints its table; a failing row names the parameter and its worst element.
+    """
+    ours = {k: as_array(v) for k, v in gradients_of(autograd).items()}
+    theirs = {(rename or {}).get(k, k): as_array(v) for k, v in gradients_of(manual).items()}
+    names = list(ours) + [k for k in theirs if k not in ours]
+    rows = [compare_one(n, ours.get(n), theirs.get(n), atol, rtol) for n in names]
+    result = GradientComparison(rows, atol, rtol, labels)
+    if verbose:
+        print(result.table())
+    return result
+
+
+def numerical_gradients(f, arrays, eps=1e-6):
+    """Central differences of a scalar NumPy function f(**arrays), for every array.
+
+    d f / d a[i] ~ (f(a[i] + eps) - f(a[i] - eps)) / (2 eps), in float64.
+    Returns a dict name -> array of a's shape. Slow (two calls per element):
+    for small inputs only.
+    """
+    arrays = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+    grads = {}
+    for name, a in arrays.items():
+        g = np.zeros_like(a)
+        flat, gflat = a.reshape(-1), g.reshape(-1)
+        for i in range(a.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            plus = f(**arrays)
+            flat[i] = orig - eps
+            minus = f(**arrays)
+            flat[i] = orig
+            gflat[i] = (plus - minus) / (2 * eps)
+        grads[name] = g
+    return grads
+
+
+# --- every hand derivation against autograd and finite differences (`tinygrad-edu check`) -------
+
+def derivation_cases(rng):
+    """(name, inputs, numpy_loss, tensor_loss, hand_gradients) for each derivation in manual.py.
+
+    Derivations of a layer y = f(x) are checked through the scalar
+    L = sum(f(x) * G) with a fixed random G, so that dL/dy = G is the upstream
+    gradient handed to the `*_backward` function. numpy_loss(**inputs) feeds
+    finite differences; tensor_loss(**tensors) feeds autograd.
+    """
+    from . import manual
+    from . import functional as F
+
+    n, d, h, c = 5, 4, 3, 4
+    labels = rng.integers(0, c, n)
+    G = {shape: rng.standard_normal(shape) for shape in [(n, h), (n, d), (n, c)]}
+
+    def layer_sum(f, shape):
+        return lambda **a: float((f(**a) * G[shape]).sum())
+
+    def tensor_sum(f, shape):
+        return lambda **t: (f(**t) * G[shape]).sum()
+
+    cases = [
+        ("linear", {"x": rng.standard_normal((n, d)), "W": rng.standard_normal((h, d)),
+                    "b": rng.standard_normal(h)},
+         layer_sum(manual.linear_forward, (n, h)),
+         tensor_sum(lambda x, W, b: F.linear(x, W, b), (n, h)),
+         lambda x, W, b: dict(zip(("x", "W", "b"), manual.linear_backward(G[(n, h)], x, W)))),
+        ("relu", {"x": rng.standard_normal((n, d))},
+         layer_sum(manual.relu, (n, d)), tensor_sum(F.relu, (n, d)),
+         lambda x: {"x": manual.relu_backward(G[(n, d)], x)}),
+        ("sigmoid", {"x": 3 * rng.standard_normal((n, d))},
+         layer_sum(manual.sigmoid, (n, d)), tensor_sum(F.sigmoid, (n, d)),
+         lambda x: {"x": manual.sigmoid_backward(G[(n, d)], x)}),
+        ("tanh", {"x": rng.standard_normal((n, d))},
+         layer_sum(lambda x: np.tanh(x), (n, d)), tensor_sum(F.tanh, (n, d)),
+         lambda x: {"x": manual.tanh_backward(G[(n, d)], x)}),
+        ("softmax_jacobian", {"z": rng.standard_normal((n, c))},
+         layer_sum(manual.softmax, (n, c)), tensor_sum(lambda z: z.softmax(1), (n, c)),
+         lambda z: {"z": np.einsum("nij,ni->nj", manual.softmax_jacobian(z), G[(n, c)])}),
+        ("softmax_backward", {"z": rng.standard_normal((n, c))},
+         layer_sum(manual.softmax, (n, c)), tensor_sum(lambda z: z.softmax(1), (n, c)),
+         lambda z: {"z": manual.softmax_backward(G[(n, c)], z)}),
+        ("softmax_cross_entropy", {"z": 2 * rng.standard_normal((n, c))},
+         lambda z: manual.softmax_cross_entropy(z, labels)[0],
+         lambda z: F.cross_entropy(z, labels),
+         lambda z: {"z": manual.softmax_cross_entropy(z, labels)[1]}),
+        ("mse", {"pred": rng.standard_normal((n, d))},
+         lambda pred: manual.mse(pred, G[(n, d)])[0],
+         lambda pred: F.mse_loss(pred, G[(n, d)]),
+         lambda pred: {"pred": manual.mse(pred, G[(n, d)])[1]}),
+        ("multi_margin", {"s": rng.standard_normal((n, c))},
+         lambda s: manual.multi_margin(s, labels)[0],
+         lambda s: F.multi_margin_loss(s, labels),
+         lambda s: {"s": manual.multi_margin(s, labels)[1]}),
+        ("batchnorm", {"x": rng.standard_normal((n, h)) * 2 + 1,
+                       "gamma": rng.standard_normal(h), "beta": rng.standard_normal(h)},
+         layer_sum(lambda x, gamma, beta: manual.batchnorm_forward(x, gamma, beta)[0], (n, h)),
+         tensor_sum(lambda x, gamma, beta: F.batch_norm(x, None, None, gamma, beta,
+                                                        training=True), (n, h)),
+         lambda x, gamma, beta: dict(zip(("x", "gamma", "beta"), manual.batchnorm_backward(
+             G[(n, h)], manual.batchnorm_forward(x, gamma, beta)[1])))),
+    ]
+    x = rng.standard_normal((n + 3, 3))
+    mlp_labels = rng.integers(0, 3, n + 3)
+    for batchnorm in (False, True):
+        params = mlp_params(rng, (3, 5, 4, 3), batchnorm)
+        cases.append((
+            "mlp_backprop" + (" (batchnorm)" if batchnorm else ""), params,
+            lambda **p: manual.mlp_backprop(x, mlp_labels, mlp_layers(p))[0],
+            lambda **p: tensor_mlp_loss(x, mlp_labels, mlp_layers(p)),
+            lambda **p: manual.mlp_backprop(x, mlp_labels, mlp_layers(p))[1]))
+    return cases
+
+
+def mlp_params(rng, dims, batchnorm):
+    """Random parameters for manual.mlp_backprop, flat: W1, b1, (gamma1, beta1,) W2, ..."""
+    params = {}
+    for k, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+        params[f"W{k}"] = rng.standard_normal((d_out, d_in)) / np.sqrt(d_in)
+        params[f"b{k}"] = 0.1 * rng.standard_normal(d_out)
+        if batchnorm and k < len(dims) - 1:
+            params[f"gamma{k}"] = 1 + 0.1 * rng.standard_normal(d_out)
+            params[f"beta{k}"] = 0.1 * rng.standard_normal(d_out)
+    return params
+
+
+def mlp_layers(params):
+    """Flat names (W1, b1, gamma1, ...) -> the list of per-layer dicts mlp_backprop takes."""
+    layers = []
+    k = 1
+    while f"W{k}" in params:
+        layer = {"W": params[f"W{k}"], "b": params[f"b{k}"]}
+        if f"gamma{k}" in params:
+            layer["gamma"], layer["beta"] = params[f"gamma{k}"], params[f"beta{k}"]
+        layers.append(layer)
+        k += 1
+    return layers
+
+
+def tensor_mlp_loss(x, labels, layers):
+    """The network of manual.mlp_backprop as tensor expressions (autograd's side)."""
+    from . import functional as F
+    a = Tensor(x)
+    for i, layer in enumerate(layers):
+        a = F.linear(a, layer["W"], layer["b"])
+        if i < len(layers) - 1:
+            if "gamma" in layer:
+                a = F.batch_norm(a, None, None, layer["gamma"], layer["beta"], training=True)
+            a = a.relu()
+    return F.cross_entropy(a, labels)
+
+
+def adam_case(rng, steps=3):
+    """manual.adam_step against optim.Adam over a few steps: (name, {name: (ours, theirs)})."""
+    from . import manual
+    from .optim import Adam
+    p0, grads = rng.standard_normal((3, 2)), [rng.standard_normal((3, 2)) for _ in range(steps)]
+    settings = dict(lr=0.01, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1)
+    p = Tensor(p0.copy(), requires_grad=True)
+    opt = Adam([p], **settings)
+    ref, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    for t, g in enumerate(grads, start=1):
+        p.grad = Tensor(g.copy())
+        opt.step()
+        ref, m, v = manual.adam_step(ref, g, m, v, t, **settings)
+    return p.data.copy(), ref
+
+
+class DerivationReport:
+    """Rows of `check_derivations`: each hand gradient vs autograd and vs finite differences."""
+
+    def __init__(self, rows):
+        self.rows = rows   # (derivation, gradient, shape, vs_autograd, vs_numeric)
+
+    passed = property(lambda self: all(a.passed and (f is None or f.passed)
+                                       for *_, a, f in self.rows))
+
+    def __bool__(self):
+        return self.passed
+
+    def table(self):
+        head = ["derivation", "gradient", "shape", "vs autograd", "vs finite diff", "result"]
+        body, failures = [], []
+        for case, grad_name, shape, a, f in self.rows:
+            ok = a.passed and (f is None or f.passed)
+            body.append([case, grad_name, fmt_shape(shape), verdict(a),
+                         "n/a" if f is None else verdict(f), "ok" if ok else "FAIL"])
+            failures += [f"  FAIL {case}: " + r.describe_failure().replace("manual", "hand")
+                         .replace("autograd", ref) for r, ref in
+                         [(a, "autograd"), (f, "finite diff")] if r is not None and not r.passed]
+        lines = format_table(head, body)
+        n_bad = sum(row[-1] == "FAIL" for row in body)
+        lines.append("every hand derivation matches autograd and finite differences"
+                     if not n_bad else f"{n_bad} of {len(body)} hand gradients are WRONG")
+        return "\n".join(lines + failures)
+
+    __str__ = table
+
+
+def verdict(row):
+    return ("ok " if row.passed else "FAIL ") + ("" if row.max_abs is None else f"{row.max_abs:.1e}")
+
+
+def check_derivations(seed=0, atol=1e-6, rtol=1e-5, fd_atol=1e-5, fd_rtol=1e-4, verbose=True):
+    """Check every derivation in manual.py against autograd and finite differences.
+
+    Inputs are random (seeded). Returns a DerivationReport (truthy when all
+    agree) and prints its table when verbose.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for case, arrays, numpy_loss, tensor_loss, hand in derivation_cases(rng):
+        tensors = {k: Tensor(v, requires_grad=True, name=k) for k, v in arrays.items()}
+        auto = dict(zip(tensors, grad(tensor_loss(**tensors), list(tensors.values()))))
+        manual_grads = hand(**arrays)
+        numeric = numerical_gradients(numpy_loss, arrays)
+        vs_auto = compare_gradients(auto, manual_grads, atol, rtol, verbose=False)
+        vs_num = compare_gradients(numeric, manual_grads, fd_atol, fd_rtol, verbose=False)
+        for row in vs_auto.rows:
+            rows.append((case, row.name, row.shape, row, vs_num[row.name]))
+    try:
+        ours, theirs = adam_case(rng)
+    except ImportError:   # optim not available: nothing to compare adam_step with
+        pass
+    else:
+        cmp = compare_gradients({"param": ours}, {"param": theirs}, atol, rtol, verbose=False)
+        rows.append(("adam_step (vs optim.Adam)", "param", ours.shape, cmp["param"], None))
+    report = DerivationReport(rows)
+    if verbose:
+        print(report.table())
+    return report

@@ -1,0 +1,266 @@
+"""Gradients derived by hand, in plain NumPy: the third oracle.
+
+These are the closed-form backward passes you would write on paper (or in a
+first deep-learning course) for the classic layers. Nothing here uses Tensor
+or autograd: every function takes and returns ndarrays. `check.compare_gradients`
+and `tinygrad-edu check` compare them with autograd and finite differences.
+
+Conventions (shapes use N = batch size, D = input features, H = output
+features, C = classes):
+
+    x  (N, D)    inputs, one example per row
+    W  (H, D)    weights stored as PyTorch's nn.Linear does: y = x W^T + b
+    dy           the gradient of a scalar loss L with respect to y (same shape as y)
+
+A `*_backward` function maps the upstream gradient dL/dy to the gradients of
+its inputs (and parameters): the chain rule, one layer at a time.
+"""
+import numpy as np
+
+
+# --- affine layer -----------------------------------------------------------------
+
+def linear_forward(x, W, b=None):
+    """y = x W^T + b.   x (N, D), W (H, D), b (H,) -> y (N, H)."""
+    y = x @ W.T
+    return y if b is None else y + b
+
+
+def linear_backward(dy, x, W):
+    """Gradients of y = x W^T + b.
+
+    y_nh = sum_d x_nd W_hd + b_h, so
+
+        dL/dx = dy W          (N, H) @ (H, D) -> (N, D)
+        dL/dW = dy^T x        (H, N) @ (N, D) -> (H, D)
+        dL/db = sum_n dy_n    (H,)   (b was added to every row)
+
+    Returns (dx, dW, db).
+    """
+    return dy @ W, dy.T @ x, dy.sum(axis=0)
+
+
+# --- activations (elementwise: dL/dx = dL/dy * f'(x)) ------------------------------------
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def relu_backward(dy, x):
+    """y = max(x, 0);  f'(x) = 1 if x > 0 else 0 (we take f'(0) = 0, like PyTorch)."""
+    return dy * (x > 0)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), written so that neither branch overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_backward(dy, x):
+    """y = sigmoid(x);  f'(x) = y (1 - y)   (from d/dx (1 + e^-x)^-1 = e^-x / (1 + e^-x)^2)."""
+    y = sigmoid(x)
+    return dy * y * (1 - y)
+
+
+def tanh_backward(dy, x):
+    """y = tanh(x);  f'(x) = 1 - tanh(x)^2   (since tanh = (e^x - e^-x) / (e^x + e^-x))."""
+    y = np.tanh(x)
+    return dy * (1 - y * y)
+
+
+# --- softmax ------------------------------------------------------------------------
+
+def softmax(z):
+    """p_i = e^{z_i} / sum_j e^{z_j} along the last axis (shifted by the max: no overflow)."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_jacobian(z):
+    """The full Jacobian dp/dz of softmax, one (C, C) matrix per row.
+
+    Differentiating p_i = e^{z_i} / S with S = sum_k e^{z_k}:
+
+        dp_i/dz_j = p_i [i == j] - p_i p_j,   i.e.  J = diag(p) - p p^T
+
+    z (C,) -> J (C, C);  z (N, C) -> J (N, C, C).  J is symmetric.
+    """
+    p = softmax(z)
+    eye = np.eye(p.shape[-1])
+    return p[..., :, None] * eye - p[..., :, None] * p[..., None, :]
+
+
+def softmax_backward(dp, z):
+    """Vector-Jacobian product of softmax without building J.
+
+    dL/dz = J^T dp = p * dp - p (p . dp)   per row, i.e.  p * (dp - sum_i p_i dp_i).
+    z, dp (N, C) -> dz (N, C).
+    """
+    p = softmax(z)
+    return p * (dp - (p * dp).sum(axis=-1, keepdims=True))
+
+
+# --- losses: each returns (loss, gradient with respect to its first argument) -------------------
+
+def one_hot(y, num_classes):
+    """Integer labels (N,) -> rows of the identity (N, C)."""
+    out = np.zeros((len(y), num_classes))
+    out[np.arange(len(y)), y] = 1.0
+    return out
+
+
+def softmax_cross_entropy(z, y):
+    """Mean cross-entropy of softmax(z) against integer labels, and its shortcut gradient.
+
+        L = -(1/N) sum_n log p_{n, y_n},   p = softmax(z)
+
+    Chaining the softmax Jacobian with dL/dp_{n,i} = -[i == y_n] / (N p_{n,i})
+    collapses to the famous shortcut
+
+        dL/dz = (p - Y) / N     with Y = one_hot(y).
+
+    z (N, C), y (N,) ints -> (L, dz (N, C)).
+    """
+    n = z.shape[0]
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
+    return loss, (np.exp(log_p) - one_hot(y, z.shape[1])) / n
+
+
+def mse(pred, target):
+    """Mean squared error over all elements and its gradient.
+
+        L = (1/M) sum (pred - target)^2   (M = pred.size),   dL/dpred = 2 (pred - target) / M
+    """
+    diff = pred - target
+    return (diff * diff).mean(), 2 * diff / diff.size
+
+
+def multi_margin(s, y, margin=1.0):
+    """Multiclass SVM hinge loss (PyTorch's multi_margin_loss) and its gradient.
+
+        L = (1/N) sum_n (1/C) sum_{j != y_n} max(0, margin - s_{n,y_n} + s_{n,j})
+
+    Each active term (margin violated, hinge > 0) pushes s_{n,j} up by
+    1/(N C) and the true score s_{n,y_n} down by the same amount:
+
+        dL/ds_{n,j}   = [hinge_{n,j} > 0] / (N C)             for j != y_n
+        dL/ds_{n,y_n} = -(number of active j) / (N C)
+
+    s (N, C), y (N,) ints -> (L, ds (N, C)).
+    """
+    n, c = s.shape
+    rows = np.arange(n)
+    hinge = margin - s[rows, y][:, None] + s
+    hinge[rows, y] = 0.0                   # the j = y_n term is not part of the sum
+    active = (hinge > 0).astype(s.dtype)
+    ds = active.copy()
+    ds[rows, y] = -active.sum(axis=1)
+    return np.maximum(hinge, 0).sum() / (n * c), ds / (n * c)
+
+
+# --- batch normalisation (training mode) --------------------------------------------------
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    """Normalize each column with the batch statistics, then scale and shift.
+
+        mu = mean_n x,   var = mean_n (x - mu)^2   (biased, as used in training)
+        xhat = (x - mu) / sqrt(var + eps),   y = gamma * xhat + beta
+
+    x (N, D), gamma, beta (D,) -> (y, cache) with cache = (xhat, 1/sqrt(var + eps), gamma).
+    """
+    mu = x.mean(axis=0)
+    var = ((x - mu) ** 2).mean(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def batchnorm_backward(dy, cache):
+    """Training-mode BatchNorm backward, in its compact form.
+
+    dgamma = sum_n dy * xhat,   dbeta = sum_n dy.  For x, every x_n moves mu and
+    var too; collecting the three paths (direct, through mu, through var) gives
+
+        dx = gamma / (N sqrt(var + eps)) * (N dy - sum_n dy - xhat * sum_n (dy * xhat))
+
+    i.e. the upstream gradient with its mean removed, and with its component
+    along xhat removed (a normalized input can't change its mean or scale).
+    Returns (dx, dgamma, dbeta).
+    """
+    xhat, inv_std, gamma = cache
+    n = dy.shape[0]
+    dbeta = dy.sum(axis=0)
+    dgamma = (dy * xhat).sum(axis=0)
+    dx = gamma * inv_std / n * (n * dy - dbeta - xhat * dgamma)
+    return dx, dgamma, dbeta
+
+
+# --- a whole network ------------------------------------------------------------------------
+
+def mlp_backprop(x, y, layers, eps=1e-5):
+    """Forward and backward pass of an MLP, by hand.
+
+    `layers` is a list of dicts, one per Linear layer: {"W": (H, D), "b": (H,)}
+    and, for hidden layers with BatchNorm, also {"gamma": (H,), "beta": (H,)}.
+    Hidden layer l computes
+
+        z_l = a_{l-1} W_l^T + b_l,   u_l = BN(z_l) (if it has gamma/beta) else z_l,
+        a_l = relu(u_l)
+
+    and the last layer gives logits z_L; the loss is softmax cross-entropy with
+    integer labels y. Backward runs the same steps in reverse:
+
+        dz_L = (p - Y) / N
+        da_{l-1} = dz_l W_l,   dW_l = dz_l^T a_{l-1},   db_l = sum_n dz_l
+        du_l = da_l * [u_l > 0],   dz_l = BN backward of du_l (or du_l itself)
+
+    Returns (loss, grads) where grads has keys "W1", "b1", "gamma1", "beta1",
+    ..., numbered from 1 like the layers in a textbook.
+    """
+    a, caches = x, []
+    for i, layer in enumerate(layers):
+        z = linear_forward(a, layer["W"], layer["b"])
+        cache = {"a_in": a}
+        if i < len(layers) - 1:
+            if "gamma" in layer:
+                z, cache["bn"] = batchnorm_forward(z, layer["gamma"], layer["beta"], eps)
+            cache["u"] = z
+            z = relu(z)
+        caches.append(cache)
+        a = z
+    loss, dz = softmax_cross_entropy(a, y)
+
+    grads = {}
+    for i in range(len(layers) - 1, -1, -1):
+        layer, cache, k = layers[i], caches[i], i + 1
+        if i < len(layers) - 1:
+            dz = relu_backward(dz, cache["u"])
+            if "bn" in cache:
+                dz, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(dz, cache["bn"])
+        dz, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dz, cache["a_in"], layer["W"])
+    return loss, grads
+
+
+# --- one optimizer step ---------------------------------------------------------------------
+
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """One Adam update (PyTorch's torch.optim.Adam formula), step number t >= 1.
+
+        g = grad + weight_decay * param        (L2 penalty, as in Adam, not AdamW)
+        m = b1 m + (1 - b1) g                   running mean of gradients
+        v = b2 v + (1 - b2) g^2                 running mean of squared gradients
+        m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)     (bias correction: m, v start at 0)
+        param = param - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Returns new arrays (param, m, v); the inputs are not modified.
+    """
+    b1, b2 = betas
+    g = grad + weight_decay * param if weight_decay else grad
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat = m / (1 - b1 ** t)
+    v_hat = v / (1 - b2 ** t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
