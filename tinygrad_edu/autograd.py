@@ -115,7 +115,11 @@ def check_finite(array, what, op, site):
 # --- graph walk -------------------------------------------------------------
 
 def topological_order(roots):
-    """Nodes that require grad, reachable from roots, each after all its inputs."""
+    """Nodes that require grad, reachable from roots, each after all its inputs.
+
+    Also checks, before backward changes anything, that the graph was not
+    already freed and that no tensor a VJP will read was modified in place.
+    """
     order, visited = [], set()
     stack = [(root, False) for root in reversed(roots)]
     while stack:
@@ -134,32 +138,31 @@ def topological_order(roots):
                 f"intermediate results of {node._op.name} were freed by the first "
                 f"backward. Pass retain_graph=True to the first backward() if you "
                 f"need to go through the graph again.")
-        for p in parents:
-            if p.requires_grad and p not in visited:
-                stack.append((p, False))
+        if parents:
+            check_versions(node)
+            for p in parents:
+                if p.requires_grad and p not in visited:
+                    stack.append((p, False))
     return order
 
 
-def check_versions(order):
-    """Raise if a tensor a VJP will read was modified in place after it was saved."""
-    for node in order:
-        op = node._op
-        if op is None:
-            continue
-        if op.saves_output and node._version != 0:
-            raise RuntimeError(
-                f"backward: the output of {op.name} (shape {node.shape}) was modified in "
-                f"place after the forward pass (version {node._version}, expected 0), "
-                f"but {op.name}'s gradient needs its original value.")
-        if op.saves_inputs:
-            for i, (x, v) in enumerate(zip(node._parents, node._saved_versions)):
-                if x._version != v:
-                    raise RuntimeError(
-                        f"backward: input {i} of {op.name} (shape {x.shape}"
-                        f"{', name ' + repr(x.name) if x.name else ''}) was modified in "
-                        f"place after it was saved for backward (version {x._version}, "
-                        f"expected {v}). Use out-of-place operations, or modify it "
-                        f"under no_grad() only after backward.")
+def check_versions(node):
+    """Raise if a tensor the node's VJP will read was modified in place after it was saved."""
+    op = node._op
+    if op.saves_output and node._version != 0:
+        raise RuntimeError(
+            f"backward: the output of {op.name} (shape {node.shape}) was modified in "
+            f"place after the forward pass, but {op.name}'s gradient needs its original "
+            f"value.")
+    if op.saves_inputs and sum([x._version for x in node._parents]) != node._saved_version:
+        changed = ", ".join(
+            f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}, "
+            f"now at version {x._version})"
+            for i, x in enumerate(node._parents) if x._version)
+        raise RuntimeError(
+            f"backward: an input of {op.name} was modified in place after it was saved "
+            f"for backward: {changed}. {op.name}'s gradient needs the original values: use "
+            f"out-of-place operations, or change the tensor only after backward.")
 
 
 def leading_to(order, targets):
@@ -181,7 +184,6 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     the gradients of `inputs` are returned as a dict {tensor: gradient}.
     """
     order = topological_order(roots)
-    check_versions(order)
     if inputs is not None:
         inputs = set(inputs)   # a set: `in` on a list would call Tensor.__eq__
     wanted = None if inputs is None else leading_to(order, inputs)
@@ -217,14 +219,14 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
 
 
 def backprop_node(node, g, grads, wanted):
-    op, parents = node._op, node._parents
+    op, parents, args = node._op, node._parents, node._args
     for i, x in enumerate(parents):
         if not x.requires_grad or (wanted is not None and x not in wanted):
             continue
-        gx = op.vjp(i, g, node, parents, node._args)
-        if gx.shape != x.shape:
+        gx = op.vjp(i, g, node, parents, args)
+        if gx._data.shape != x._data.shape:
             gx = unbroadcast(gx, x, op)
-        if gx.dtype != x.dtype:
+        if gx._data.dtype != x._data.dtype:   # e.g. a float32 input of a float64 op
             gx = gx.to(x.dtype)
         if state.anomaly:
             check_finite(gx.data, f"backward (gradient of input {i})", op,

@@ -14,8 +14,10 @@ them like any forward computation, so higher-order gradients need nothing more.
 
 Two things are deliberately *not* here: broadcasting (the engine sums every
 gradient back to its input's shape, in one place: autograd.py) and anything
-that can be written as a composition of these primitives (subtraction, mean,
-var, softmax, cross-entropy, ...: see tensor.py and functional.py).
+that can be written as a composition of these primitives (mean, var, min,
+softmax, cross-entropy, ...: see tensor.py and functional.py). Subtraction
+could be one too (a + -b), but as a primitive it is one graph node instead of
+two, in the graphs users draw and in every backward (1 - y*y in tanh's VJP).
 
 `saves` says which values a VJP reads ("x" inputs, "y" output). The engine
 uses it to detect in-place changes to those tensors between forward and
@@ -118,6 +120,8 @@ def matmul_vjp_a(g, y, a, b):
 
 
 def matmul_vjp_b(g, y, a, b):
+    if a.ndim == 1 and b.ndim == 1:       # (k,) @ (k,) -> () : a dot product
+        return g * a
     if a.ndim == 1:                       # (k,) @ (..., k, m) -> (..., m)
         return a.unsqueeze(-1) * g.unsqueeze(-2)
     if b.ndim == 1:                       # (..., n, k) @ (k,) -> (..., n)
@@ -142,6 +146,10 @@ add = Op("Add", np.add,
          lambda g, y, a, b: g,
          lambda g, y, a, b: g,
          doc="y = a + b;  dy/da = 1,  dy/db = 1")
+sub = Op("Sub", np.subtract,
+         lambda g, y, a, b: g,
+         lambda g, y, a, b: -g,
+         doc="y = a - b;  dy/da = 1,  dy/db = -1")
 mul = Op("Mul", np.multiply,
          lambda g, y, a, b: g * b,
          lambda g, y, a, b: g * a,
@@ -229,6 +237,6 @@ cat = CatOp("Cat", lambda *xs_and_axis: np.concatenate(xs_and_axis[:-1], axis=xs
 matmul = Op("MatMul", np.matmul, matmul_vjp_a, matmul_vjp_b,
             saves="x", doc="y = a @ b;  dy/da = g b^T,  dy/db = a^T g")
 
-PRIMITIVES = (add, mul, div, maximum, neg, power, exp, log, tanh, sigmoid, relu,
+PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, tanh, sigmoid, relu,
               absolute, sin, cos, where, cast, sum_, max_, reshape, permute,
               broadcast_to, sum_to, getitem, scatter_add, cat, matmul)
