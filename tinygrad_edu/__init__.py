@@ -22,3 +22,4 @@ int64 = _np.int64
 bool_ = _np.bool_
 
 __version__ = "0.1.0"
+from . import nn, optim

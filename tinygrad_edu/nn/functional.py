@@ -1,0 +1,6 @@
+"""`import tinygrad_edu.nn.functional as F`, as in PyTorch: the same functions as
+tinygrad_edu.functional (activations, losses, linear, dropout, batch_norm)."""
+from ..functional import (relu, leaky_relu, sigmoid, tanh, softmax, log_softmax,  # noqa: F401
+                          logsumexp, cross_entropy, nll_loss, mse_loss,
+                          binary_cross_entropy, binary_cross_entropy_with_logits,
+                          multi_margin_loss, linear, dropout, batch_norm)

@@ -1,0 +1,263 @@
+"""Module and Parameter: how models hold their weights.
+
+A Module finds its Parameters, buffers and sub-Modules from its attributes:
+`self.fc = Linear(2, 3)` registers a sub-Module called "fc", whose weight is
+then known as "fc.weight" to `named_parameters()`, `state_dict()` and the
+graph drawer. Nothing here computes gradients: a Module's forward is an
+ordinary composition of Tensor operations.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..autograd import state
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that a Module registers as one of its weights (requires_grad=True)."""
+    __slots__ = ()   # no per-instance __dict__: a Parameter is as cheap as a Tensor
+
+    def __init__(self, data, requires_grad=True, name=None):
+        super().__init__(data, requires_grad=requires_grad, name=name)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and models. Subclasses call super().__init__() and define forward()."""
+
+    def __init__(self):
+        # object.__setattr__: our own __setattr__ needs these registries to exist.
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward() method")
+
+    def __call__(self, *args, **kwargs):
+        # Graph nodes created during forward record which module made them
+        # (node._module), so a drawing can group them. Nested calls restore
+        # the outer module afterwards, even if forward raises.
+        prev = state.module
+        state.module = self
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            state.module = prev
+
+    # --- registration ---------------------------------------------------------
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attributes (assigning {name!r})")
+        if isinstance(value, Parameter):
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: buffer {name!r} must be a Tensor "
+                                f"or None, got {type(value).__name__}")
+            self._buffers[name] = value
+        elif name in self._parameters and value is None:
+            self._parameters[name] = None
+        else:
+            self._forget(name)
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        # Called only when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register `param` (a Parameter, or None for an absent one such as bias=False)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
+                            f"got {type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor):
+        """Register a Tensor that is state but not a Parameter (e.g. BatchNorm's running mean).
+
+        Buffers are saved in state_dict() but optimizers never see them.
+        """
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
+                            f"got {type(tensor).__name__}")
+        self._forget(name)
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._forget(name)
+        self._modules[name] = module
+
+    # --- walking the tree -----------------------------------------------------
+
+    def named_modules(self, prefix=""):
+        """(path, module) for this module and every descendant, each once, depth first."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            children = [(f"{path}.{n}" if path else n, m)
+                        for n, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((n, m) for n, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, Parameter) pairs, e.g. ("fc1.weight", ...); shared ones once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for path, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{path}.{name}" if path else name), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for path, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{path}.{name}" if path else name), b
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    # --- modes and gradients ----------------------------------------------------
+
+    def train(self, mode=True):
+        """Training mode (dropout active, BatchNorm uses batch statistics) for the whole tree."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout off, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Set every parameter's .grad to None (the next backward starts afresh)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # --- state ---------------------------------------------------------------------
+
+    def _state_tensors(self):
+        """Every parameter and buffer by its dotted name (what a state dict holds)."""
+        entries = OrderedDict()
+        for path, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, t in registry.items():
+                    if t is not None:
+                        entries[f"{path}.{name}" if path else name] = t
+        return entries
+
+    def state_dict(self):
+        """{dotted name: NumPy array} for every parameter and buffer.
+
+        Unlike PyTorch the arrays are copies: a snapshot that later training
+        steps don't change, so keeping one as "the best weights so far" is safe.
+        """
+        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from `state_dict` into this module's parameters and buffers.
+
+        Everything is checked first (missing and unexpected keys when strict,
+        shapes, dtypes that can't be cast safely); a problem raises one error
+        naming every bad key and leaves the module exactly as it was.
+        Returns (missing_keys, unexpected_keys).
+        """
+        own = self._state_tensors()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict:
+            problems += [f"missing key {k!r}" for k in missing]
+            problems += [f"unexpected key {k!r}" for k in unexpected]
+        new_values = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target.shape:
+                problems.append(f"{key!r}: shape {array.shape} in the state dict, "
+                                f"{target.shape} in the model")
+            elif not np.can_cast(array.dtype, target.dtype, casting="same_kind"):
+                problems.append(f"{key!r}: dtype {array.dtype} can't be cast to the "
+                                f"model's {target.dtype}")
+            else:
+                new_values[key] = array
+        if problems:
+            raise RuntimeError(f"load_state_dict for {type(self).__name__}: "
+                               + "; ".join(problems) + " (nothing was changed)")
+        for key, array in new_values.items():
+            own[key].data = array.astype(own[key].dtype, copy=True)   # bumps the version
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- printing ----------------------------------------------------------------------
+
+    def extra_repr(self):
+        """The text inside the parentheses of this module's repr (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
+                 for name, m in self._modules.items()]
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = ([extra] if extra else []) + lines
+        return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
