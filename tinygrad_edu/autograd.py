@@ -65,7 +65,8 @@ class set_grad_enabled:
 
     def __init__(self, mode):
         self._prev = state.grad_enabled
-        state.grad_enabled = bool(mode)
+        self._mode = bool(mode)
+        state.grad_enabled = self._mode
 
     def __enter__(self):
         return self
@@ -73,6 +74,18 @@ class set_grad_enabled:
     def __exit__(self, *exc):
         state.grad_enabled = self._prev
         return False
+
+    def __call__(self, fn):
+        # As a decorator (@set_grad_enabled(False)): undo the switch made by
+        # __init__ and apply the mode only while fn runs, as PyTorch does.
+        state.grad_enabled = self._prev
+        mode = self._mode
+
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+        return wrapper
 
 
 def is_grad_enabled():
@@ -196,8 +209,11 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
 
-    prev_mode = state.grad_enabled
+    prev_mode, anomaly = state.grad_enabled, state.anomaly
     state.grad_enabled = create_graph   # record the VJPs only when asked to
+    # detect_anomaly checks each gradient (backprop_node), not the ops inside a
+    # VJP: an inf there would be blamed on the backward() line, not on the op.
+    state.anomaly = False
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -209,16 +225,16 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
                 elif op is None or node._retains_grad:
                     store_grad(node, g, create_graph, stored)
                 if op is not None:
-                    backprop_node(node, g, grads, wanted)
+                    backprop_node(node, g, grads, wanted, anomaly)
             if op is not None and not retain_graph:
                 node._parents = None     # free saved inputs: the graph is now spent
                 node._args = None
     finally:
-        state.grad_enabled = prev_mode
+        state.grad_enabled, state.anomaly = prev_mode, anomaly
     return found
 
 
-def backprop_node(node, g, grads, wanted):
+def backprop_node(node, g, grads, wanted, anomaly=False):
     op, parents, args = node._op, node._parents, node._args
     for i, x in enumerate(parents):
         if not x.requires_grad or (wanted is not None and x not in wanted):
@@ -228,7 +244,7 @@ def backprop_node(node, g, grads, wanted):
             gx = unbroadcast(gx, x, op)
         if gx._data.dtype != x._data.dtype:   # e.g. a float32 input of a float64 op
             gx = gx.to(x.dtype)
-        if state.anomaly:
+        if anomaly:
             check_finite(gx.data, f"backward (gradient of input {i})", op,
                          getattr(node, "_trace", None))
         prev = grads.get(x)
