@@ -1,0 +1,146 @@
+"""The workloads, measured and put in one table (run.py sets up threads and malloc first)."""
+import os
+import platform
+import statistics
+
+import numpy as np
+
+from benchmarks import common, w1_seed_mlp, w2_mnist_mlp, w3_op_overhead, w5_deep_chain
+from benchmarks.common import Table, interleaved_medians, peak_traced_bytes, verdict
+from benchmarks.engines import available, to_float, torch
+
+ENGINES = ("tinygrad_edu", "numpy", "torch")
+
+
+def header(args, malloc):
+    lines = [f"python {platform.python_version()}  numpy {np.__version__}"
+             f"  torch {torch.__version__ if torch else 'not installed'}",
+             f"cpu: {cpu_model()}, {os.cpu_count()} logical cores",
+             f"threads: {args.threads} for every engine ({blas_threads()}"
+             f"{', torch %d' % torch.get_num_threads() if torch else ''})",
+             f"malloc: {malloc}",
+             "times: median of interleaved repeats; ratios = tinygrad_edu (or row) time / other"]
+    return "\n".join(lines)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS threads: see OPENBLAS_NUM_THREADS"
+    pools = [f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()]
+    return ", ".join(pools) or "no BLAS pool found"
+
+
+def first_losses(steps, n=3):
+    """Each engine's loss over its first n steps (same weights: they must agree)."""
+    return {name: [to_float(step()) for _ in range(n)] for name, step in steps.items()}
+
+
+def add_step_rows(table, workload, times, target_fn=None):
+    """One row per engine: seconds per step and its ratio to NumPy and to torch."""
+    for name, t in times.items():
+        vs_np = t / times["numpy"] if name != "numpy" and "numpy" in times else None
+        vs_torch = t / times["torch"] if name != "torch" and "torch" in times else None
+        target = target_fn(vs_np, vs_torch) if name == "tinygrad_edu" and target_fn else ""
+        table.add(workload, "time/step", name, t, "s", vs_np, vs_torch, target)
+
+
+def run_w1(table, quick):
+    steps = w1_seed_mlp.make_steps(available(ENGINES))
+    common.check_losses("W1", first_losses(steps), rtol=1e-9)
+    times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
+    add_step_rows(table, "W1 seed MLP 960x(2-16-16-8-8-3) BN f64", times,
+                  lambda n, t: f"<=0.8x torch {verdict(t, 0.8)}, <=1.0x numpy {verdict(n, 1.0)}")
+
+
+def run_w2(table, quick):
+    steps = w2_mnist_mlp.make_steps(available(ENGINES))
+    common.check_losses("W2", first_losses(steps), rtol=2e-5)   # float32
+    times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
+    name = "W2 MLP 128x(784-256-256-10) f32"
+    add_step_rows(table, name, times,
+                  lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}, <=1.1x numpy {verdict(n, 1.1)}")
+    ours, floor = peak_traced_bytes(steps["tinygrad_edu"]), peak_traced_bytes(steps["numpy"])
+    table.add(name, "peak mem/step", "tinygrad_edu", ours, "B", ours / floor, None,
+              f"<=1.3x numpy {verdict(ours / floor, 1.3)}")
+    table.add(name, "peak mem/step", "numpy", floor, "B")
+    if "torch" in steps:
+        table.add(name, "peak mem/step", "torch", None, "B",
+                  target="(not visible to tracemalloc)")
+
+
+def run_w3(table, quick, n_ops=500):
+    engines = ["tinygrad_edu", "numpy fwd", "numpy fwd+bwd"] + available(["torch"])
+    runs = w3_op_overhead.make_runs(engines, n_ops)
+    w3_op_overhead.check(runs)
+    times = interleaved_medians(runs, calls=5, repeats=5 if quick else 25)
+    name = f"W3 {n_ops}-op chain (16,16) f64"
+    floor, theirs = times["numpy fwd+bwd"], times.get("torch")
+    for engine, t in times.items():
+        per_op = t / n_ops * 1e6
+        target = ""
+        if engine == "tinygrad_edu":
+            target = f"<=5 us/op {verdict(per_op, 5)}"
+            if theirs:
+                target += f", < torch {verdict(t / theirs, 0.999)}"
+        measure = "us/op fwd only" if engine == "numpy fwd" else "us/op fwd+bwd"
+        table.add(name, measure, engine, per_op, "us",
+                  t / floor if engine != "numpy fwd+bwd" else None,
+                  t / theirs if theirs and engine != "torch" else None, target)
+
+
+def run_w5(table, quick):
+    engines = available(["tinygrad_edu", "torch"])
+    sizes = (10_000,) if quick else (10_000, 100_000)
+    for n_ops in sizes:
+        name = f"W5 {n_ops:,}-op scalar chain"
+        try:
+            w5_deep_chain.check(engines, n_ops)
+        except RecursionError as e:   # reported, not fatal: that is what W5 is about
+            table.add(name, "backward", "?", None, "s", target=f"RecursionError: {e}")
+            continue
+        samples = {e: ([], []) for e in engines}
+        for r in range(3 if quick else 5 if n_ops > 10_000 else 9):
+            for engine in engines[r % 2:] + engines[:r % 2]:
+                fwd, bwd, _ = w5_deep_chain.time_once(engine, n_ops)
+                samples[engine][0].append(fwd)
+                samples[engine][1].append(bwd)
+        med = {e: (statistics.median(f), statistics.median(b)) for e, (f, b) in samples.items()}
+        for i, measure in enumerate(("forward", "backward")):
+            for engine in engines:
+                t = med[engine][i]
+                vs_torch = t / med["torch"][i] if engine != "torch" and "torch" in med else None
+                target = ""
+                if engine == "tinygrad_edu" and measure == "backward" and n_ops >= 100_000:
+                    target = f"<=1.0x torch {verdict(vs_torch, 1.0)}"
+                table.add(name, measure, engine, t, "s", None, vs_torch, target)
+        held, peak = w5_deep_chain.tinygrad_memory(n_ops)
+        table.add(name, "graph bytes/node", "tinygrad_edu", held, "B")
+        table.add(name, "peak bytes/node", "tinygrad_edu", peak, "B",
+                  target=f"< 2 KB {verdict(peak, 2047)}")
+
+
+WORKLOADS = {"w1": run_w1, "w2": run_w2, "w3": run_w3, "w5": run_w5}
+
+
+def run_all(args, malloc):
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    print(header(args, malloc), flush=True)
+    table = Table()
+    for key in args.only:
+        WORKLOADS[key](table, args.quick)
+    print()
+    print(table.render())

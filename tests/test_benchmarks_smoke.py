@@ -1,0 +1,114 @@
+"""The benchmark scripts run, and their engines compute the same thing.
+
+Tiny sizes, one to three steps each: correctness only, never timing. The
+speed comparison itself is `python benchmarks/run.py`.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import common, numpy_reference, w1_seed_mlp, w2_mnist_mlp  # noqa: E402
+from benchmarks import w3_op_overhead, w5_deep_chain  # noqa: E402
+from benchmarks.engines import to_float  # noqa: E402
+
+
+def losses(steps, n=3):
+    return {name: [to_float(step()) for _ in range(n)] for name, step in steps.items()}
+
+
+def test_w1_tinygrad_matches_numpy_reference_over_three_adam_steps():
+    got = losses(w1_seed_mlp.make_steps(["tinygrad_edu", "numpy"], n=32, dims=(2, 6, 5, 3)))
+    assert np.allclose(got["tinygrad_edu"], got["numpy"], rtol=1e-12, atol=0)
+    assert got["numpy"][2] < got["numpy"][0]   # Adam is actually descending
+
+
+def test_w1_torch_matches_too():
+    pytest.importorskip("torch")
+    got = losses(w1_seed_mlp.make_steps(["numpy", "torch"], n=32, dims=(2, 6, 5, 3)))
+    assert np.allclose(got["torch"], got["numpy"], rtol=1e-12, atol=0)
+
+
+def test_w2_float32_engines_agree():
+    engines = ["tinygrad_edu", "numpy"]
+    try:
+        import torch  # noqa: F401
+        engines.append("torch")
+    except ImportError:
+        pass
+    got = losses(w2_mnist_mlp.make_steps(engines, batch=8, dims=(20, 16, 5)), n=2)
+    for name in engines[1:]:
+        assert np.allclose(got[name], got["tinygrad_edu"], rtol=2e-5, atol=0), name
+    common.check_losses("W2", got, rtol=2e-5)
+
+
+def test_numpy_reference_gradients_match_finite_differences():
+    """The floor must be right, or the comparison means nothing: check one weight."""
+    X, y = w1_seed_mlp.make_data(16, seed=3)
+    weights, bn = w1_seed_mlp.make_weights((2, 4, 3), seed=4)
+    model = numpy_reference.MLP(weights, bn)
+    _, grads = model.loss_and_grads(X, y)
+    for k in (0, len(model.params) - 2):   # first-layer W, last BatchNorm gamma
+        p, eps = model.params[k], 1e-6
+        old = p.flat[1]
+        p.flat[1] = old + eps
+        up, _ = model.loss_and_grads(X, y)
+        p.flat[1] = old - eps
+        down, _ = model.loss_and_grads(X, y)
+        p.flat[1] = old
+        assert np.isclose(grads[k].flat[1], (up - down) / (2 * eps), rtol=1e-6, atol=1e-9)
+
+
+def test_w3_chain_outputs_and_gradients_agree():
+    engines = ["tinygrad_edu", "numpy fwd", "numpy fwd+bwd"]
+    try:
+        import torch  # noqa: F401
+        engines.append("torch")
+    except ImportError:
+        pass
+    results = w3_op_overhead.check(w3_op_overhead.make_runs(engines, n_ops=12, shape=(3, 3)))
+    assert results["numpy fwd"][1] is None
+    assert results["tinygrad_edu"][1].shape == (3, 3)
+
+
+def test_w3_check_catches_a_wrong_engine():
+    runs = w3_op_overhead.make_runs(["numpy fwd+bwd", "tinygrad_edu"], n_ops=6, shape=(2, 2))
+    runs["broken"] = lambda: (0.0, None)
+    with pytest.raises(AssertionError, match="broken"):
+        w3_op_overhead.check(runs)
+
+
+def test_w5_chain_gradient_and_memory():
+    w5_deep_chain.check(["tinygrad_edu"], 2_000)   # deep enough for a recursive sort to fail
+    held, peak = w5_deep_chain.tinygrad_memory(200)
+    assert 0 < held <= peak
+
+
+def test_check_losses_names_the_engines_that_disagree():
+    with pytest.raises(AssertionError, match="numpy.*torch"):
+        common.check_losses("W1", {"numpy": [1.0, 0.9], "torch": [1.0, 0.8]}, rtol=1e-9)
+
+
+def test_table_renders_values_and_ratios():
+    table = common.Table()
+    table.add("W", "time/step", "tinygrad_edu", 2.5e-3, "s", 1.25, 0.5, "ok")
+    table.add("W", "peak mem/step", "numpy", 3 * 2 ** 20 * 10, "B")
+    text = table.render()
+    assert "2.50 ms" in text and "1.25x" in text and "0.50x" in text and "30.0 MiB" in text
+
+
+def test_run_py_quick_prints_its_settings_and_a_table():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
+                          "--only", "w3", "--threads", "1", "--malloc-tuned"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "threads: 1 for every engine" in out.stdout
+    assert "malloc: tuned: MALLOC_TRIM_THRESHOLD_=" in out.stdout
+    assert "W3 500-op chain" in out.stdout and "us/op fwd+bwd" in out.stdout
