@@ -23,3 +23,5 @@ bool_ = _np.bool_
 
 __version__ = "0.1.0"
 from . import nn, optim
+from . import data, training
+from .serialization import save, load

@@ -1,0 +1,162 @@
+"""fit(): a small training loop for classifiers, with a per-epoch history.
+
+This is a convenience. The loop it runs is the plain PyTorch one, which stays
+the main way to train (and the one to read first):
+
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+
+fit() adds what you would otherwise write around it: evaluation on a
+validation set after each epoch, a learning-rate schedule, progress lines,
+and going back to the parameters of the best epoch.
+"""
+import time
+
+import numpy as np
+
+from .autograd import no_grad
+from .data import DataLoader
+from .tensor import Tensor
+
+
+class History:
+    """Per-epoch records of a fit() run (lists indexed by epoch - 1).
+
+    train_loss: mean training loss over the epoch's batches (weighted by batch size);
+    train_acc: accuracy on those batches, as seen during training (None if not a
+    classification); val_loss, val_acc: on the validation set after the epoch
+    (None without one); lr: the first parameter group's learning rate during the
+    epoch; best_epoch: the epoch (1-based) with the best validation accuracy (or
+    loss, when accuracy is not available), or None.
+    """
+
+    def __init__(self):
+        self.train_loss, self.train_acc = [], []
+        self.val_loss, self.val_acc = [], []
+        self.lr, self.seconds = [], []
+        self.best_epoch = None
+
+    def __len__(self):
+        return len(self.train_loss)
+
+    def as_dict(self):
+        return {"train_loss": self.train_loss, "train_acc": self.train_acc,
+                "val_loss": self.val_loss, "val_acc": self.val_acc, "lr": self.lr,
+                "best_epoch": self.best_epoch}
+
+    def __repr__(self):
+        if not self.train_loss:
+            return "History(0 epochs)"
+        last = f"train_loss={self.train_loss[-1]:.4g}"
+        if self.val_acc and self.val_acc[-1] is not None:
+            last += f", val_acc={self.val_acc[-1]:.4f}"
+        return f"History({len(self)} epochs, {last}, best_epoch={self.best_epoch})"
+
+
+def correct_count(scores, labels):
+    """How many rows of `scores` (N, C) have their largest score at the integer label;
+    None when this isn't a classification (non-integer labels, or one score per row)."""
+    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if labels.dtype.kind not in "iu" or scores.ndim != 2 or scores.shape[1] < 2:
+        return None
+    return int((scores.data.argmax(axis=1) == labels).sum())
+
+
+def evaluate(model, loss_fn, X, y):
+    """(loss, accuracy or None) of the model on (X, y), in eval mode without recording."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            X = X if isinstance(X, Tensor) else Tensor(X)
+            y = y if isinstance(y, Tensor) else Tensor(y)
+            scores = model(X)
+            loss = float(loss_fn(scores, y).item())
+    finally:
+        model.train(was_training)
+    correct = correct_count(scores, y)
+    return loss, (None if correct is None else correct / len(y))
+
+
+def fit(model, loss_fn, optimizer, train, epochs=10, val=None, scheduler=None, batch_size=32,
+        shuffle=True, seed=None, verbose=True, print_every=None, restore_best=True,
+        log=print):
+    """Train `model` for `epochs` epochs and return a History.
+
+    train: a DataLoader, or a pair (X, y) that is batched here with batch_size,
+    shuffle and seed. val: an optional pair (X_val, y_val) evaluated after each
+    epoch. scheduler.step() is called once per epoch. With verbose=True one
+    line is logged every `print_every` epochs (default: about 10 lines per
+    run, plus the first and last) with the elapsed time. With restore_best and
+    a validation set, the model ends with the parameters (and buffers) of its
+    best epoch by validation accuracy, or by validation loss if accuracy does
+    not apply.
+    """
+    loader = train if isinstance(train, DataLoader) else DataLoader(
+        train[0], train[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if print_every is None:
+        print_every = max(1, epochs // 10)
+    history, best_score, best_state = History(), None, None
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        lr = optimizer.param_groups[0]["lr"]
+        total_loss, total_correct, seen, counted = 0.0, 0, 0, True
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            scores = model(xb)
+            loss = loss_fn(scores, yb)
+            loss.backward()
+            optimizer.step()
+            n = len(xb)
+            total_loss += float(loss.item()) * n
+            seen += n
+            correct = correct_count(scores, yb)
+            counted = counted and correct is not None
+            total_correct += correct or 0
+        if scheduler is not None:
+            scheduler.step()
+
+        history.train_loss.append(total_loss / max(seen, 1))
+        history.train_acc.append(total_correct / seen if counted and seen else None)
+        history.lr.append(lr)
+        if val is not None:
+            val_loss, val_acc = evaluate(model, loss_fn, *val)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+            score = val_acc if val_acc is not None else -val_loss
+            if best_score is None or score > best_score:   # ties keep the earlier epoch
+                best_score, history.best_epoch = score, epoch
+                if restore_best:
+                    best_state = model.state_dict()   # copies: later steps don't touch them
+        else:
+            history.val_loss.append(None)
+            history.val_acc.append(None)
+        history.seconds.append(time.perf_counter() - start)
+        if verbose and (epoch == 1 or epoch == epochs or epoch % print_every == 0):
+            log(progress_line(history, epoch, epochs))
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        if verbose:
+            log(f"restored the parameters of epoch {history.best_epoch} "
+                f"(best validation {'accuracy' if history.val_acc[0] is not None else 'loss'})")
+    return history
+
+
+def progress_line(history, epoch, epochs):
+    i = epoch - 1
+    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}",
+             f"loss {history.train_loss[i]:.4f}"]
+    if history.train_acc[i] is not None:
+        parts.append(f"acc {history.train_acc[i]:.3f}")
+    if history.val_loss[i] is not None:
+        parts.append(f"val_loss {history.val_loss[i]:.4f}")
+    if history.val_acc[i] is not None:
+        parts.append(f"val_acc {history.val_acc[i]:.3f}")
+    parts.append(f"lr {history.lr[i]:.2g}")
+    parts.append(f"{history.seconds[i]:.1f}s")
+    return "  ".join(parts)
