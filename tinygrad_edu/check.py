@@ -252,8 +252,9 @@ def compare_one(name, a, m, atol, rtol):
     if a.shape != m.shape:
         return ComparisonRow(name, a.shape, m.shape, None, None, False, None, None)
     diff = np.abs(a - m)
-    scale = np.maximum(np.abs(a), np.abs(m))
-    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    # relative to the larger magnitude, floored at atol: two round-off-sized values
+    # (a bias before BatchNorm has a zero gradient) are not "200% apart"
+    rel = diff / np.maximum(np.maximum(np.abs(a), np.abs(m)), max(atol, 1e-300))
     excess = diff - (atol + rtol * np.abs(m))   # > 0 (or nan) where the element fails
     ok = bool((excess <= 0).all())
     if a.size == 0:
@@ -273,7 +274,8 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
     manual:   dict name -> ndarray (e.g. from manual.mlp_backprop).
     rename:   optional dict manual name -> autograd name ({"W1": "layers.0.weight"}).
 
-    An element passes when |autograd - manual| <= atol + rtol * |manual|.
+    An element passes when |autograd - manual| <= atol + rtol * |manual|. The
+    relative error column is |autograd - manual| / max(|autograd|, |manual|, atol).
     Returns a GradientComparison (truthy when all pass) and, with verbose=True,
     prints its table; a failing row names the parameter and its worst element.
     """

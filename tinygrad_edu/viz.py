@@ -1,0 +1,605 @@
+"""Seeing the computation graph: draw_graph (graphviz) and backward_trace (a table).
+
+draw_graph(loss, model) returns a graphviz.Digraph: boxes for tensors (name,
+shape, dtype, optionally values and gradient norms), ellipses for the
+operations between them. Jupyter renders it inline; `.source` is the DOT text
+(no Graphviz binary needed); render_graph writes SVG/PNG/PDF with `dot`.
+
+    parameters   blue boxes, named by module path ("fc1.weight")
+    other leaves that require grad   green;  constants (inputs, labels) grey
+    outputs      orange
+    broadcasts   red dashed edges labelled "broadcast (16,) -> (960, 16)"
+
+Node ids are n0, n1, ... in traversal order (never id()), so the same graph
+always gives the same DOT text. All walks use explicit stacks: a chain of
+100,000 ops draws without RecursionError (beyond `max_nodes` tensors, the
+drawing keeps those nearest the output and says how many it left out).
+"""
+from collections import deque
+
+import graphviz
+import numpy as np
+
+from .autograd import topological_order
+
+# Elementwise ops that broadcast their inputs: an input of another shape was stretched.
+BROADCASTING_OPS = {"Add", "Sub", "Mul", "Div", "Maximum", "Where"}
+
+COLORS = {"parameter": "#cfe2f3", "leaf": "#d9ead3", "constant": "#eeeeee",
+          "output": "#fce5cd", "collapsed": "#fff2cc"}
+BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """The Graphviz `dot` program, needed to render a drawing to a file, is not installed."""
+
+
+INSTALL_HINT = ("rendering a graph needs the Graphviz 'dot' program, which was not found on "
+                "your PATH. Install it with one of:\n"
+                "    sudo apt-get install graphviz     (Debian/Ubuntu)\n"
+                "    brew install graphviz             (macOS)\n"
+                "    conda install graphviz            (conda)\n"
+                "Meanwhile, graph.source is the DOT text, which needs no binary "
+                "(paste it into any Graphviz viewer).")
+
+
+# --- walking the graph ----------------------------------------------------------------------
+
+def as_roots(root):
+    return [root] if not isinstance(root, (list, tuple)) else list(root)
+
+
+def collect(roots):
+    """Every tensor reachable from roots via _parents, inputs before their users.
+
+    An explicit-stack depth-first walk visiting inputs in argument order, so the
+    order (and the ids given from it) is the same every time.
+    """
+    order, seen = [], set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for p in reversed(node._parents or ()):
+            if p not in seen:
+                stack.append((p, False))
+    return order
+
+
+def nearest(roots, limit):
+    """The first `limit` tensors met walking breadth-first from the roots."""
+    kept, queue = set(), deque(roots)
+    while queue and len(kept) < limit:
+        node = queue.popleft()
+        if node in kept:
+            continue
+        kept.add(node)
+        queue.extend(node._parents or ())
+    return kept
+
+
+def check_not_freed(roots, who):
+    for r in roots:
+        if r._op is not None and r._parents is None:
+            raise RuntimeError(
+                f"{who}: the graph behind this tensor was freed by backward(); draw it before "
+                f"calling backward, or call backward(retain_graph=True) "
+                f"(draw_graph(..., run_backward=True) does that for you)")
+
+
+def backward_steps(roots):
+    """op-node -> its step number in the backward pass (1 = first VJP run).
+
+    The engine runs VJPs in reversed autograd.topological_order; this numbers
+    the nodes that have an op in exactly that order.
+    """
+    order = [t for t in reversed(topological_order(roots)) if t._op is not None]
+    return {t: k for k, t in enumerate(order, start=1)}
+
+
+# --- names ------------------------------------------------------------------------------------
+
+def parameter_names(params):
+    """tensor -> name from a Module (named_parameters), a dict name -> tensor, or None."""
+    if params is None:
+        return {}
+    if hasattr(params, "named_parameters"):
+        return {p: name for name, p in params.named_parameters()}
+    if isinstance(params, dict):
+        return {p: name for name, p in params.items()}
+    raise TypeError(f"draw_graph: params must be a Module or a dict name -> Tensor, "
+                    f"got {type(params).__name__}")
+
+
+def module_paths(model):
+    """module -> dotted path ("" for the model itself)."""
+    if model is None or not hasattr(model, "named_modules"):
+        return {}
+    return {m: path for path, m in model.named_modules()}
+
+
+def tensor_names(order, names, paths):
+    """A readable name for every tensor in `order` (inputs first).
+
+    Parameters keep their module path, named tensors their name; results are
+    called after the module that made them and their op ("fc1.MatMul"), with
+    "#2", "#3" for repeats; other leaves are "input0", "input1", ...
+    """
+    result, counts, n_inputs = {}, {}, 0
+    for t in order:
+        if t in names:
+            result[t] = names[t]
+        elif t.name:
+            result[t] = t.name
+        elif t._op is None:
+            result[t] = f"input{n_inputs}"
+            n_inputs += 1
+        else:
+            path = paths.get(t._module, "")
+            base = f"{path}.{t._op.name}" if path else t._op.name
+            counts[base] = counts.get(base, 0) + 1
+            result[t] = base if counts[base] == 1 else f"{base}#{counts[base]}"
+    return result
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+def fmt_shape(shape):
+    return "scalar" if shape == () else str(tuple(shape))
+
+
+def summarize(array):
+    """A short text for some values: the numbers themselves if few, else mean and std."""
+    a = np.asarray(array)
+    if a.size == 1:
+        return f"{a.item():.4g}"
+    if a.size <= 4:
+        return "[" + ", ".join(f"{v:.3g}" for v in a.reshape(-1)) + "]"
+    return f"mean {a.mean():.3g}, std {a.std():.3g}"
+
+
+def grad_norm(t):
+    return None if t.grad is None else float(np.linalg.norm(t.grad.data))
+
+
+def op_label(op, args):
+    """The op's name, with its exponent or reduction axis when it has one."""
+    if op.name == "Pow":
+        return f"Pow ^{args[0]:g}"
+    if op.name in ("Sum", "Max") and args and args[0] is not None:
+        return f"{op.name} axis={args[0][0] if len(args[0]) == 1 else args[0]}"
+    return op.name
+
+
+def record_escape(text):
+    """Record labels treat {}|<> as structure: escape them in names."""
+    return "".join("\\" + c if c in "{}|<> " else c for c in text)
+
+
+# --- the drawing ---------------------------------------------------------------------------------
+
+def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=False,
+               cluster_modules=False, backward_order=False, rankdir="LR", max_nodes=1000,
+               collapse=False, style="auto", legend=True, run_backward=False):
+    """Draw the computation graph that produced `root` (a Tensor or a list of Tensors).
+
+    params          a Module or a dict name -> Tensor: names for parameters
+                    ("fc1.weight"); a Module also enables cluster_modules/collapse
+    model           the same as passing a Module as params
+    show_values     add a value summary to each tensor (all values if <= 4)
+    show_grads      add each tensor's gradient norm (or value in the scalar view)
+    run_backward    first retain every intermediate gradient and run
+                    root.backward(retain_graph=True), so show_grads has them all
+    cluster_modules box the nodes made by each Module (nested like the modules)
+    collapse        True: draw each innermost Module call as one node (Linear,
+                    BatchNorm1d, ...) instead of its ops; or a list of module paths
+    backward_order  number op nodes in the order backward() runs their VJPs
+    max_nodes       draw at most this many tensors (those nearest the output);
+                    None draws everything
+    style           "tensor", "micrograd" (record boxes: name | data | grad, for
+                    scalar graphs) or "auto" (micrograd when every tensor is a
+                    scalar and show_grads is on)
+    rankdir         "LR" (left to right) or "TB" (top to bottom)
+
+    Returns a graphviz.Digraph (renders inline in Jupyter; `.source` is DOT text).
+    """
+    roots = as_roots(root)
+    check_not_freed(roots, "draw_graph")
+    model = model if model is not None else (params if hasattr(params, "named_modules") else None)
+    if (cluster_modules or collapse) and model is None:
+        raise ValueError("draw_graph: cluster_modules and collapse need the model: pass it as "
+                         "params=model (or model=model)")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if run_backward:
+        retain_all_grads(roots[0])
+        roots[0].backward(retain_graph=True)
+        show_grads = True
+
+    order = collect(roots)
+    total = len(order)
+    if max_nodes is not None and total > max_nodes:
+        kept = nearest(roots, max_nodes)
+        order = [t for t in order if t in kept]
+    else:
+        kept = None
+    if style == "auto":
+        style = "micrograd" if show_grads and all(t.ndim == 0 for t in order) else "tensor"
+    if style not in ("tensor", "micrograd"):
+        raise ValueError(f"draw_graph: style must be 'auto', 'tensor' or 'micrograd', got {style!r}")
+
+    names = parameter_names(params if params is not None else model)
+    paths = module_paths(model)
+    steps = backward_steps(roots) if backward_order and any(r.requires_grad for r in roots) else {}
+    groups = collapse_groups(order, paths, collapse, model)
+
+    dot = graphviz.Digraph("computation_graph",
+                           graph_attr={"rankdir": rankdir},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10"},
+                           edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+    drawer = Drawer(dot, style, names, paths, steps, show_values, show_grads,
+                    cluster_modules, groups, set(roots))
+    drawer.draw(order)
+    if kept is not None:
+        drawer.note_truncated(order, kept, total, max_nodes)
+    drawer.attach_clusters()
+    if legend:
+        draw_legend(dot, style)
+    return dot
+
+
+def collapse_groups(order, paths, collapse, model):
+    """op-node -> module path of the group that swallows it (empty without collapse)."""
+    if not collapse:
+        return {}
+    if collapse is True:
+        innermost = {m for m in paths if m is not model and not any(True for _ in m.children())}
+        wanted = {paths[m] for m in innermost}
+    else:
+        wanted = set(collapse)
+        unknown = wanted - set(paths.values())
+        if unknown:
+            raise ValueError(f"draw_graph: collapse names unknown module paths {sorted(unknown)}; "
+                             f"the model has {sorted(p for p in paths.values() if p)}")
+    groups = {}
+    for t in order:
+        if t._op is None or t._module is None:
+            continue
+        path = paths.get(t._module, "")
+        # the innermost wanted path containing this module (itself or an ancestor)
+        while path and path not in wanted:
+            path = path.rpartition(".")[0]
+        if path:
+            groups[t] = path
+    return groups
+
+
+class Drawer:
+    """Adds nodes and edges for one draw_graph call (keeps the id counter and clusters)."""
+
+    def __init__(self, dot, style, names, paths, steps, show_values, show_grads,
+                 cluster_modules, groups, roots):
+        self.dot, self.style, self.names, self.paths = dot, style, names, paths
+        self.steps, self.show_values, self.show_grads = steps, show_values, show_grads
+        self.cluster_modules, self.groups, self.roots = cluster_modules, groups, roots
+        self.ids, self.op_ids, self.group_ids = {}, {}, {}
+        self.clusters = {}        # module path -> list of (node id, attrs)
+        self.counter = 0
+        self.edges = set()
+
+    def new_id(self):
+        nid = f"n{self.counter}"
+        self.counter += 1
+        return nid
+
+    # where a node goes: the cluster of its module, or the top level
+    def place(self, nid, label, path, **attrs):
+        if self.cluster_modules and path:
+            self.clusters.setdefault(path, []).append((nid, label, attrs))
+        else:
+            self.dot.node(nid, label, **attrs)
+
+    def tensor_path(self, t):
+        if t in self.names:   # a parameter sits in the module that owns it
+            return self.names[t].rpartition(".")[0]
+        return self.paths.get(t._module, "") if t._op is not None else ""
+
+    def inlined(self, t):
+        """Scalar constants (the 2 in x * 2, eps) are written into the op's label instead."""
+        return (self.style == "tensor" and t.ndim == 0 and t._op is None and not t.requires_grad
+                and t not in self.roots and t not in self.names)
+
+    def hidden(self, t, users):
+        """Inlined constants, and results made inside a collapsed module and used only there."""
+        if self.inlined(t):
+            return True
+        g = self.groups.get(t)
+        return g is not None and t not in self.roots and all(self.groups.get(u) == g for u in users)
+
+    def draw(self, order):
+        """Nodes and edges in walk order: each op, the edges into it, then its result."""
+        users = {}
+        for t in order:
+            for p in t._parents or ():
+                users.setdefault(p, []).append(t)
+        for t in order:
+            if t._op is not None:
+                if t in self.groups:
+                    self.draw_group_member(t)
+                else:
+                    self.draw_op(t)
+                self.draw_inputs(t)
+            if not self.hidden(t, users.get(t, ())):
+                self.draw_tensor(t)
+                if t._op is not None:
+                    self.edge(self.op_node(t), self.ids[t])
+
+    def op_node(self, t):
+        """The node standing for t's op: its own, or its collapsed module's."""
+        return self.op_ids[t] if t in self.op_ids else self.group_ids[self.groups[t]]
+
+    def draw_inputs(self, t):
+        group = self.groups.get(t)
+        for x in t._parents:
+            if group is not None and self.groups.get(x) == group:
+                continue   # an edge inside a collapsed module
+            src = self.ids.get(x) or self.group_ids.get(self.groups.get(x))
+            if src is None:
+                continue   # cut off by max_nodes
+            attrs = {}
+            if t._op.name in BROADCASTING_OPS and x.shape != t.shape and x in self.ids:
+                attrs = dict(BROADCAST_EDGE, label=f"broadcast {fmt_shape(x.shape)} -> "
+                                                   f"{fmt_shape(t.shape)}")
+            self.edge(src, self.op_node(t), **attrs)
+
+    def edge(self, src, dst, **attrs):
+        key = (src, dst, tuple(sorted(attrs.items())))
+        # collapsed modules would repeat an edge once per op inside; x * x keeps both
+        if src == dst or (self.groups and key in self.edges):
+            return
+        self.edges.add(key)
+        self.dot.edge(src, dst, **attrs)
+
+    def draw_op(self, t):
+        nid = self.new_id()
+        self.op_ids[t] = nid
+        label = op_label(t._op, t._args or ())
+        if any(self.inlined(x) for x in t._parents):
+            label += "(" + ", ".join(f"{x.data.item():g}" if self.inlined(x) else "\u00b7"
+                                     for x in t._parents) + ")"
+        if t in self.steps:
+            label = f"#{self.steps[t]} {label}"
+        shape = "circle" if self.style == "micrograd" else "ellipse"
+        self.place(nid, label, self.paths.get(t._module, ""), shape=shape)
+
+    def draw_group_member(self, t):
+        path = self.groups[t]
+        if path not in self.group_ids:
+            nid = self.new_id()
+            self.group_ids[path] = nid
+            module = next(m for m, p in self.paths.items() if p == path)
+            label = f"{path}\\n{type(module).__name__}"
+            parent = path.rpartition(".")[0]
+            self.place(nid, label, parent, shape="box3d", style="filled",
+                       fillcolor=COLORS["collapsed"])
+
+    def draw_tensor(self, t):
+        nid = self.new_id()
+        self.ids[t] = nid
+        kind = self.kind(t)
+        attrs = {"shape": "record" if self.style == "micrograd" else "box"}
+        if kind != "intermediate":
+            attrs.update(style="filled", fillcolor=COLORS[kind])
+        if kind == "output":
+            attrs["penwidth"] = "2"
+        self.place(nid, self.tensor_label(t), self.tensor_path(t), **attrs)
+
+    def kind(self, t):
+        if t in self.roots:
+            return "output"
+        if t._op is not None:
+            return "intermediate"
+        if t in self.names:
+            return "parameter"
+        return "leaf" if t.requires_grad else "constant"
+
+    def tensor_label(self, t):
+        name = self.names.get(t) or t.name
+        if self.style == "micrograd":
+            parts = [record_escape(name or "")]
+            parts.append(f"data {t.data.item():.4f}" if t.size == 1 else f"data {fmt_shape(t.shape)}")
+            if self.show_grads:
+                g = t.grad
+                parts.append("grad -" if g is None else
+                             f"grad {g.data.item():.4f}" if g.size == 1 else f"grad |{grad_norm(t):.3g}|")
+            return "{ " + " | ".join(parts) + " }"
+        lines = [name] if name else []
+        lines.append(f"{fmt_shape(t.shape)} {t.dtype}")
+        if self.show_values:
+            lines.append(summarize(t.data))
+        if self.show_grads and t.grad is not None:
+            lines.append(f"grad norm {grad_norm(t):.3g}")
+        return "\\n".join(lines)
+
+    def note_truncated(self, order, kept, total, max_nodes):
+        """One note node standing for everything beyond max_nodes, with edges to where it was cut."""
+        nid = self.new_id()
+        self.dot.node(nid, f"... {total - len(order)} more tensors not drawn\\n"
+                           f"(graph has {total}, max_nodes={max_nodes}; "
+                           f"pass max_nodes=None to draw all)",
+                      shape="note", style="filled", fillcolor="#f4cccc")
+        for t in order:
+            if t._op is not None and any(p not in kept for p in t._parents):
+                self.edge(nid, self.op_node(t), style="dotted")
+
+    def attach_clusters(self):
+        """Nest the module clusters like the modules (innermost first, so parents hold them)."""
+        if not self.clusters:
+            return
+        paths = set(self.clusters)
+        for p in list(paths):   # every ancestor needs a cluster to nest in
+            while "." in p:
+                p = p.rpartition(".")[0]
+                paths.add(p)
+        module_of = {path: m for m, path in self.paths.items()}
+        subgraphs = {}
+        for path in sorted(paths, key=lambda p: (-p.count("."), p)):
+            sub = graphviz.Digraph(f"cluster_{path}")
+            module = module_of.get(path)
+            kind = type(module).__name__ if module is not None else ""
+            sub.attr(label=f"{path} ({kind})", style="rounded", color="#888888",
+                     fontname="Helvetica", fontsize="10")
+            for nid, label, attrs in self.clusters.get(path, ()):
+                sub.node(nid, label, **attrs)
+            for child in sorted(c for c in subgraphs if c.rpartition(".")[0] == path):
+                sub.subgraph(subgraphs.pop(child))
+            subgraphs[path] = sub
+        for path in sorted(subgraphs):
+            self.dot.subgraph(subgraphs[path])
+
+
+def draw_legend(dot, style):
+    shape = "record" if style == "micrograd" else "box"
+    with dot.subgraph(name="cluster_legend") as lg:
+        lg.attr(label="legend", style="dashed", color="#aaaaaa", fontname="Helvetica",
+                fontsize="10")
+        lg.node("legend_parameter", "parameter", shape=shape, style="filled",
+                fillcolor=COLORS["parameter"])
+        lg.node("legend_leaf", "leaf (requires grad)", shape=shape, style="filled",
+                fillcolor=COLORS["leaf"])
+        lg.node("legend_constant", "constant / input", shape=shape, style="filled",
+                fillcolor=COLORS["constant"])
+        lg.node("legend_output", "output", shape=shape, style="filled",
+                fillcolor=COLORS["output"], penwidth="2")
+        lg.node("legend_op", "operation", shape="ellipse")
+        lg.edge("legend_constant", "legend_op", label="broadcast", **BROADCAST_EDGE)
+
+
+# --- gradients for the drawing ----------------------------------------------------------------------
+
+def retain_all_grads(root):
+    """Call retain_grad() on every intermediate result behind `root` (so .grad is kept)."""
+    for t in topological_order(as_roots(root)):
+        if t._op is not None:
+            t.retain_grad()
+    return root
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+def render_graph(dot, path, format="svg"):
+    """Write the drawing to `path` (an extension matching `format` is added if missing).
+
+    format is "svg", "png" or "pdf". Needs Graphviz's `dot` program; if it is
+    missing, raises GraphvizNotFoundError saying how to install it. Returns the
+    path written.
+    """
+    if format not in ("svg", "png", "pdf"):
+        raise ValueError(f"render_graph: format must be 'svg', 'png' or 'pdf', got {format!r}")
+    path = str(path)
+    if not path.endswith("." + format):
+        path += "." + format
+    try:
+        data = dot.pipe(format=format)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError(INSTALL_HINT) from None
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def save_dot(dot, path):
+    """Write the DOT text (works without Graphviz installed). Returns the path."""
+    path = str(path)
+    with open(path, "w") as f:
+        f.write(dot.source)
+    return path
+
+
+# --- the backward pass as a table -------------------------------------------------------------------
+
+class TraceRow:
+    """One backward step: the op whose VJP ran, its output, and the inputs it sent gradient to."""
+
+    def __init__(self, step, op, rule, output, shape, grad_norm, inputs):
+        self.step, self.op, self.rule = step, op, rule
+        self.output, self.shape, self.grad_norm = output, shape, grad_norm
+        self.inputs = inputs   # list of (name, shape, gradient norm after backward)
+
+    def __repr__(self):
+        return f"<TraceRow {self.step} {self.op} -> {self.output}>"
+
+
+class BackwardTrace:
+    """The rows of backward_trace; prints as a table in execution order."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def table(self):
+        from .check import format_table
+        head = ["step", "op", "d(output)", "|grad|", "sends gradient to", "rule"]
+        body = [[r.step, r.op, f"d {r.output} {fmt_shape(r.shape)}", f"{r.grad_norm:.3g}",
+                 ", ".join(f"d {n} {fmt_shape(s)} |{g:.3g}|" for n, s, g in r.inputs), r.rule]
+                for r in self.rows]
+        return "\n".join(format_table(head, body))
+
+    __str__ = table
+
+    def __repr__(self):
+        return f"<BackwardTrace {len(self.rows)} steps>"
+
+
+def derivative_rule(op):
+    """The derivative half of an op's docstring ("dy/dx = 1 - y^2")."""
+    doc = (op.__doc__ or "").strip()
+    return doc.split(";", 1)[1].strip() if ";" in doc else doc
+
+
+def backward_trace(loss, params=None):
+    """Run loss.backward() and report what each step of it did, in execution order.
+
+    Like calling loss.backward(retain_graph=True) (leaves' .grad accumulate just
+    the same), but it also returns a BackwardTrace: one row per op, in the
+    order the engine ran the VJPs (the numbering draw_graph(backward_order=True)
+    shows): the op, the output whose gradient arrived (named after its module
+    and op, "fc1.MatMul"), that gradient's norm, each input receiving gradient
+    with its shape and gradient norm, and the op's derivative rule. The
+    gradient norms are the totals after backward (a tensor used twice shows
+    the sum of both contributions).
+    """
+    roots = [loss]
+    check_not_freed(roots, "backward_trace")
+    order = topological_order(roots)
+    names = tensor_names(collect(roots), parameter_names(params), module_paths(params))
+    names[loss] = loss.name or "loss"
+    ops = [t for t in order if t._op is not None]
+    before = {t: (t._retains_grad, t.grad) for t in ops}
+    for t in ops:
+        if not t._retains_grad:
+            t._retains_grad, t.grad = True, None
+    try:
+        loss.backward(retain_graph=True)
+        rows = []
+        for step, t in enumerate(reversed(ops), start=1):
+            inputs = [(names[x], x.shape, grad_norm(x) or 0.0) for x in t._parents
+                      if x.requires_grad]
+            rows.append(TraceRow(step, op_label(t._op, t._args or ()), derivative_rule(t._op),
+                                 names[t], t.shape, grad_norm(t) or 0.0, inputs))
+    finally:
+        for t, (retains, g) in before.items():
+            if not retains:   # forget gradients the user didn't ask to keep
+                t._retains_grad, t.grad = False, g
+    return BackwardTrace(rows)
