@@ -14,7 +14,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.functional import cross_entropy
 
-from common import parse_args, pyplot, save, accuracy
+from example_utils import parse_args, pyplot, save, accuracy
 
 
 def load_digits_split(seed=0):

@@ -30,7 +30,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.functional import cross_entropy
 
-from common import parse_args, pyplot, save, accuracy
+from example_utils import parse_args, pyplot, save, accuracy
 
 DIMS = [2, 16, 16, 8, 8, 3]
 

@@ -29,7 +29,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim, data, training
 from tinygrad_edu.functional import cross_entropy, multi_margin_loss
 
-from common import parse_args, pyplot, save, accuracy
+from example_utils import parse_args, pyplot, save, accuracy
 
 
 def linear_layers(model):

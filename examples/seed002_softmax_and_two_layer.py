@@ -22,7 +22,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim, data
 from tinygrad_edu.functional import cross_entropy
 
-from common import parse_args, pyplot, save, accuracy, decision_regions
+from example_utils import parse_args, pyplot, save, accuracy, decision_regions
 
 HIDDEN_SIZES = (2, 4, 8, 16)
 

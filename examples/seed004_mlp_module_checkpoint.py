@@ -25,7 +25,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim, data
 from tinygrad_edu.functional import cross_entropy, mse_loss
 
-from common import parse_args, pyplot, save, accuracy, decision_regions
+from example_utils import parse_args, pyplot, save, accuracy, decision_regions
 
 
 def blob_data(seed=1):

@@ -21,7 +21,7 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu.functional import mse_loss
 
-from common import parse_args, pyplot, save, decision_regions
+from example_utils import parse_args, pyplot, save, decision_regions
 
 
 def two_blobs(n_per_class=250, spread=0.4, seed=1):
