@@ -132,12 +132,14 @@ class Optimizer:
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{who}.load_state_dict: {len(groups)} parameter groups saved, "
                              f"{len(self.param_groups)} in this optimizer")
-        params = [(p, g) for g in self.param_groups for p in g["params"]]
         for saved, group in zip(groups, self.param_groups):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{who}.load_state_dict: a saved group has "
                                  f"{len(saved['params'])} parameters, this one "
                                  f"{len(group['params'])}")
+        # each parameter with its group's hyperparameters as they will be after loading
+        params = [(p, {**g, **{k: v for k, v in saved.items() if k != "params"}})
+                  for saved, g in zip(groups, self.param_groups) for p in g["params"]]
         new_state = {}
         for i, s in state_dict["state"].items():
             i = int(i)

@@ -1,0 +1,309 @@
+"""optim: every update rule against a NumPy reference written here, and against PyTorch."""
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+import tinygrad_edu.nn.functional as F
+from tinygrad_edu import nn, optim
+
+STEPS = 30
+
+
+# --- NumPy references: the update formulas, written plainly ------------------------
+
+def ref_sgd(p, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    p, buf = p.copy(), None
+    for g in grads:
+        g = g + weight_decay * p
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+    return p
+
+
+def ref_adam(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+             amsgrad=False, decoupled=False):
+    p = p.copy()
+    m, v, vmax = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    b1, b2 = betas
+    for t, g in enumerate(grads, start=1):
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        vmax = np.maximum(vmax, v)
+        m_hat = m / (1 - b1 ** t)
+        v_hat = (vmax if amsgrad else v) / (1 - b2 ** t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return p
+
+
+def ref_rmsprop(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                centered=False):
+    p = p.copy()
+    v, a, buf = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for g in grads:
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        if centered:
+            a = alpha * a + (1 - alpha) * g
+            d = np.sqrt(v - a * a) + eps
+        else:
+            d = np.sqrt(v) + eps
+        if momentum:
+            buf = momentum * buf + g / d
+            p = p - lr * buf
+        else:
+            p = p - lr * g / d
+    return p
+
+
+CASES = [
+    (optim.SGD, ref_sgd, dict(lr=0.1)),
+    (optim.SGD, ref_sgd, dict(lr=0.05, weight_decay=0.1)),
+    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9)),
+    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (optim.Adam, ref_adam, dict(lr=0.01)),
+    (optim.Adam, ref_adam, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    (optim.Adam, ref_adam, dict(lr=0.01, amsgrad=True)),
+    (optim.AdamW, lambda p, g, **kw: ref_adam(p, g, decoupled=True, **kw),
+     dict(lr=0.01, weight_decay=0.1)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, alpha=0.9)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, momentum=0.5)),
+]
+IDS = [f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)]
+
+
+def gradient_sequence(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) * (1 + 0.1 * t) for t in range(STEPS)]
+
+
+@pytest.mark.parametrize("opt_cls, ref, kw", CASES, ids=IDS)
+def test_update_rule_matches_numpy_reference(opt_cls, ref, kw):
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal((4, 3))
+    grads = gradient_sequence(w0.shape)
+    p = nn.Parameter(w0)
+    opt = opt_cls([p], **kw)
+    for g in grads:
+        p.grad = tg.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(p.data, ref(w0, grads, **kw), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("opt_cls, ref, kw", CASES, ids=IDS)
+def test_update_rule_matches_torch_on_a_model(opt_cls, ref, kw):
+    """Same initial weights, same data, each side computing its own gradients: 30 steps."""
+    torch = pytest.importorskip("torch")
+    tg.manual_seed(0)
+    ours = nn.MLP([3, 8, 4])
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(),
+                                 torch.nn.Linear(8, 4)).double()
+    with torch.no_grad():
+        for p_t, p_o in zip(theirs.parameters(), ours.parameters()):
+            p_t.copy_(torch.tensor(p_o.data))
+    opt_o = opt_cls(ours.parameters(), **kw)
+    opt_t = getattr(torch.optim, opt_cls.__name__)(theirs.parameters(), **kw)
+    rng = np.random.default_rng(2)
+    for _ in range(STEPS):
+        x, y = rng.standard_normal((16, 3)), rng.integers(0, 4, 16)
+        opt_o.zero_grad()
+        opt_t.zero_grad()
+        F.cross_entropy(ours(tg.tensor(x)), y).backward()
+        torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y)).backward()
+        opt_o.step()
+        opt_t.step()
+    for p_o, p_t in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p_o.data, p_t.detach().numpy(), rtol=0, atol=1e-12)
+
+
+def test_step_is_in_place_and_preallocated():
+    p = nn.Parameter(np.ones(5))
+    opt = optim.Adam([p], lr=0.1)
+    data = p.data
+    p.grad = tg.tensor(np.arange(5.0))
+    opt.step()
+    buffers = {k: v for k, v in opt.state[p].items() if isinstance(v, np.ndarray)}
+    version = p._version
+    opt.step()
+    assert p.data is data   # updated in place, no new array
+    assert all(opt.state[p][k] is v for k, v in buffers.items())
+    assert p._version == version + 1
+    assert p.grad.tolist() == [0, 1, 2, 3, 4]   # the optimizer never writes into .grad
+
+
+def test_step_bumps_version_so_stale_graphs_are_caught():
+    p = nn.Parameter(np.array([1.0, 2.0]))
+    y = (p * p).sum()   # Mul saves p for its backward
+    p.grad = tg.tensor([1.0, 1.0])
+    optim.SGD([p], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_parameters_without_grad_are_skipped():
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    for opt in (optim.SGD([a, b], lr=0.1, momentum=0.9), optim.Adam([a, b]),
+                optim.RMSprop([a, b], centered=True)):
+        a.grad, b.grad = tg.tensor([1.0, 1.0]), None
+        opt.step()
+        assert b.tolist() == [1.0, 1.0] and b not in opt.state
+    assert a.data[0] < 1
+
+
+def test_zero_grad_sets_none():
+    p = nn.Parameter(np.ones(2))
+    (p * 3).sum().backward()
+    opt = optim.SGD([p], lr=0.1)
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_float32_parameters_stay_float32():
+    for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop):
+        p = nn.Parameter(np.ones(3, dtype=np.float32))
+        p.grad = tg.tensor(np.ones(3, dtype=np.float32))
+        cls([p], lr=0.1, weight_decay=0.1).step()
+        assert p.dtype == np.float32
+
+
+def test_param_groups_with_their_own_lr():
+    a, b = nn.Parameter(np.zeros(1)), nn.Parameter(np.zeros(1))
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    a.grad, b.grad = tg.tensor([1.0]), tg.tensor([1.0])
+    opt.step()
+    assert a.item() == pytest.approx(-0.1) and b.item() == pytest.approx(-1.0)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[1]["momentum"] == 0
+
+
+def test_bad_arguments_give_clear_errors():
+    p = nn.Parameter(np.ones(2))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
+    with pytest.raises(ValueError, match="invalid learning rate -1"):
+        optim.SGD([p], lr=-1)
+    with pytest.raises(ValueError, match="appears in more than one place"):
+        optim.SGD([p, p], lr=0.1)
+    with pytest.raises(ValueError, match="requires_grad=True"):
+        optim.SGD([tg.ones(2)], lr=0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([p], betas=(1.0, 0.9))
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+
+
+def test_closure_is_evaluated_and_returned():
+    p = nn.Parameter(np.array([3.0]))
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    assert opt.step(closure).item() == 9.0
+    assert p.item() == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("opt_cls, kw", [(optim.Adam, dict(lr=0.05, amsgrad=True)),
+                                         (optim.SGD, dict(lr=0.05, momentum=0.9)),
+                                         (optim.RMSprop, dict(momentum=0.5, centered=True))])
+def test_state_dict_round_trip_continues_identically(opt_cls, kw):
+    grads = gradient_sequence((3,), seed=4)
+    a = nn.Parameter(np.ones(3))
+    opt_a = opt_cls([a], **kw)
+    for g in grads[:10]:
+        a.grad = tg.tensor(g)
+        opt_a.step()
+    saved = opt_a.state_dict()
+    assert saved["param_groups"][0]["params"] == [0]
+    assert all(not k.startswith("_") for k in saved["state"][0])
+    b = nn.Parameter(a.data.copy())
+    opt_b = opt_cls([b], lr=123.0)
+    opt_b.load_state_dict(saved)
+    assert opt_b.param_groups[0]["lr"] == opt_a.param_groups[0]["lr"] != 123.0
+    for g in grads[10:]:
+        a.grad, b.grad = tg.tensor(g), tg.tensor(g)
+        opt_a.step()
+        opt_b.step()
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_load_state_dict_rejects_mismatches_without_changing():
+    p = nn.Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = tg.ones(3)
+    opt.step()
+    bad = opt.state_dict()
+    bad["state"][0]["exp_avg"] = np.zeros(4)
+    bad["param_groups"][0]["lr"] = 5.0
+    other = optim.Adam([nn.Parameter(np.ones(3))], lr=0.2)
+    with pytest.raises(ValueError, match=r"'exp_avg' of parameter 0 has shape \(4,\)"):
+        other.load_state_dict(bad)
+    assert other.param_groups[0]["lr"] == 0.2 and other.state == {}
+    with pytest.raises(ValueError, match="1 parameter groups saved, 2"):
+        optim.Adam([{"params": [nn.Parameter(np.ones(1))]},
+                    {"params": [nn.Parameter(np.ones(1))]}]).load_state_dict(opt.state_dict())
+
+
+def test_schedulers():
+    p = nn.Parameter(np.ones(1))
+    opt = optim.SGD([p], lr=1.0)
+    sched = optim.StepLR(opt, step_size=3, gamma=0.5)
+    lrs = []
+    for _ in range(8):
+        lrs.append(sched.get_last_lr()[0])
+        sched.step()
+    assert lrs == [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25]
+    opt = optim.Adam([p], lr=0.1)
+    sched = optim.ExponentialLR(opt, gamma=0.9)
+    for _ in range(5):
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.9 ** 5, rel=1e-14)
+    assert sched.get_last_lr() == [opt.param_groups[0]["lr"]]
+    with pytest.raises(ValueError, match="step_size"):
+        optim.StepLR(opt, 0)
+
+
+def test_schedulers_match_torch():
+    torch = pytest.importorskip("torch")
+    for ours_cls, kw in [(optim.StepLR, dict(step_size=4, gamma=0.3)),
+                         (optim.ExponentialLR, dict(gamma=0.95))]:
+        o = optim.SGD([nn.Parameter(np.ones(1))], lr=0.5)
+        t = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+        so = ours_cls(o, **kw)
+        st = getattr(torch.optim.lr_scheduler, ours_cls.__name__)(t, **kw)
+        for _ in range(12):
+            o.step(), t.step()
+            so.step(), st.step()
+            assert so.get_last_lr() == pytest.approx(st.get_last_lr(), rel=1e-15)
+
+
+def test_training_a_model_reduces_loss():
+    tg.manual_seed(0)
+    model = nn.MLP([2, 16, 2])
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    losses = []
+    for _ in range(60):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(tg.tensor(X)), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.3 * losses[0]
+    assert math.isfinite(losses[-1])
