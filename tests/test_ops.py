@@ -127,9 +127,12 @@ for axis in AXES:
         kw = "" if axis is None else f"ax={axis_id(axis)}"
         tid = f"{kw}-keep={keep}"
         d = {} if axis is None else {"dim": axis}
+        td = {"dim": (0, 1, 2)} if axis is None else d     # torch's sum(keepdim=) needs dim
         CASES += [
-            Case(f"sum-{tid}", lambda L, x, d=d, k=keep: x.sum(**d, keepdim=k), (R,)),
-            Case(f"mean-{tid}", lambda L, x, d=d, k=keep: x.mean(**d, keepdim=k), (R,)),
+            Case(f"sum-{tid}", lambda L, x, d=d, k=keep: x.sum(**d, keepdim=k), (R,),
+                 torch_fn=lambda x, d=td, k=keep: x.sum(**d, keepdim=k)),
+            Case(f"mean-{tid}", lambda L, x, d=d, k=keep: x.mean(**d, keepdim=k), (R,),
+                 torch_fn=lambda x, d=td, k=keep: x.mean(**d, keepdim=k)),
             Case(f"max-{tid}", lambda L, x, d=d, k=keep: x.max(**d, keepdim=k), (R,),
                  torch_fn=lambda x, d=d, k=keep: x.amax(**d, keepdim=k), smooth=False),
             Case(f"min-{tid}", lambda L, x, d=d, k=keep: x.min(**d, keepdim=k), (R,),
