@@ -1,0 +1,86 @@
+"""The command line: demo, graph, check, train (in-process), and --help in a subprocess."""
+import subprocess
+import sys
+
+import pytest
+
+from tinygrad_edu import cli, manual
+
+
+def test_check_passes(capsys):
+    assert cli.main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "every hand derivation matches autograd and finite differences" in out
+    for name in ["linear", "softmax_jacobian", "multi_margin", "batchnorm", "mlp_backprop"]:
+        assert name in out
+
+
+def test_check_exit_status_catches_a_planted_bug(monkeypatch, capsys):
+    original = manual.batchnorm_backward
+
+    def dbeta_counted_twice(dy, cache):      # a classic slip in a hand derivation
+        dx, dgamma, dbeta = original(dy, cache)
+        return dx, dgamma, 2 * dbeta
+
+    monkeypatch.setattr(manual, "batchnorm_backward", dbeta_counted_twice)
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL batchnorm: beta" in out and "WRONG" in out
+
+
+def test_demo_writes_its_pictures(tmp_path, capsys):
+    out_dir = tmp_path / "demo"
+    assert cli.main(["demo", "--out", str(out_dir), "--epochs", "3", "--samples", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/3" in out and "validation accuracy" in out
+    assert "autograd vs manual.mlp_backprop" in out and "all gradients match" in out
+    assert "fc1.weight" in out and "bn4.bias" in out
+    for name in ["graph.svg", "graph_layers.svg", "decision_boundary.png", "loss_curve.png"]:
+        assert (out_dir / name).stat().st_size > 0, name
+    svg = (out_dir / "graph.svg").read_text()
+    assert "bn1 (BatchNorm1d)" in svg and "fc5.weight" in svg
+    assert "BatchNorm1d" in (out_dir / "graph_layers.svg").read_text()
+
+
+def test_demo_without_graphviz_writes_dot_text(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))          # no dot on the PATH
+    out_dir = tmp_path / "demo"
+    assert cli.main(["demo", "--out", str(out_dir), "--epochs", "1", "--samples", "200"]) == 0
+    out = capsys.readouterr().out
+    assert (out_dir / "graph.dot").read_text().startswith("digraph")
+    assert not (out_dir / "graph.svg").exists()
+    assert "apt-get install graphviz" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("ext", ["svg", "dot"])
+def test_graph_command(tmp_path, capsys, ext):
+    path = tmp_path / f"g.{ext}"
+    code = cli.main(["graph", "--dims", "2,8,3", "--batchnorm", "--out", str(path),
+                     "--cluster", "--backward-order"])
+    assert code == 0
+    text = path.read_text()
+    assert "bn1.weight" in text and "fc2.bias" in text
+    assert f"wrote {path}" in capsys.readouterr().out
+
+
+def test_graph_command_rejects_bad_input(tmp_path):
+    with pytest.raises(SystemExit, match="--dims"):
+        cli.main(["graph", "--dims", "2,x,3", "--out", str(tmp_path / "g.svg")])
+    assert cli.main(["graph", "--out", str(tmp_path / "g.jpg")]) == 2
+
+
+def test_train_command(tmp_path, capsys):
+    code = cli.main(["train", "--dataset", "blobs", "--hidden", "8", "--optimizer", "sgd",
+                     "--lr", "0.05", "--epochs", "3", "--batchnorm", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "MLP 2-8-3 with BatchNorm1d on blobs" in out and "validation accuracy" in out
+    assert (tmp_path / "loss_curve.png").exists()
+
+
+def test_help_in_a_subprocess():
+    result = subprocess.run([sys.executable, "-m", "tinygrad_edu", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for command in ["demo", "graph", "check", "train"]:
+        assert command in result.stdout
