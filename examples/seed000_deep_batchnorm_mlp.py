@@ -66,8 +66,9 @@ class SeedBatchNorm(nn.Module):
         if self.training:
             mean, var = x.mean(0), x.var(0, correction=0)
             # statistics, not part of the graph: update the arrays directly
-            self.running_mean.data = self.keep * self.running_mean.data + (1 - self.keep) * mean.data
-            self.running_var.data = self.keep * self.running_var.data + (1 - self.keep) * var.data
+            k = self.keep
+            self.running_mean.data = k * self.running_mean.data + (1 - k) * mean.data
+            self.running_var.data = k * self.running_var.data + (1 - k) * var.data
         else:
             mean, var = self.running_mean, self.running_var
         return self.weight * (x - mean) / (var + self.eps).sqrt() + self.bias

@@ -112,13 +112,16 @@ def main(argv=None):
             nets[name, n_hidden], curves[name, n_hidden] = net, hist
             accs.append(hist[-1][2])
             results[f"moons_{name}{n_hidden}_test_acc"] = hist[-1][2]
-        print(f"   {name}: " + "  ".join(f"{h:2d} units {a:.3f}" for h, a in zip(HIDDEN_SIZES, accs)))
+        cells = [f"{h:2d} units {a:.3f}" for h, a in zip(HIDDEN_SIZES, accs)]
+        print(f"   {name}: " + "  ".join(cells))
 
     plt = pyplot(args)
     if plt is not None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        decision_regions(axes[0], predictor(linear), blobs[1], blobs[3], "softmax regression, blobs")
-        decision_regions(axes[1], predictor(moon_linear), moons[1], moons[3], "softmax regression, moons")
+        decision_regions(axes[0], predictor(linear), blobs[1], blobs[3],
+                         "softmax regression, blobs")
+        decision_regions(axes[1], predictor(moon_linear), moons[1], moons[3],
+                         "softmax regression, moons")
         save(fig, args, "seed002_softmax_regression")
         fig, axes = plt.subplots(2, len(HIDDEN_SIZES), figsize=(16, 8))
         for row, name in enumerate(("relu", "tanh")):
