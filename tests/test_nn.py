@@ -514,6 +514,23 @@ def test_mlp_structure_and_names():
         nn.MLP([3])
 
 
+def test_train_eval_switches_dropout_and_batchnorm_in_a_model():
+    tg.manual_seed(8)
+    m = nn.MLP([3, 32, 2], batchnorm=True, dropout=0.5)
+    x = tg.randn(16, 3)
+    a, b = m(x).data, m(x).data
+    assert not np.allclose(a, b)          # train: a new dropout mask each call
+    stats = m.bn1.running_mean.data.copy()
+    m.eval()
+    c, d = m(x).data, m(x).data
+    np.testing.assert_array_equal(c, d)   # eval: deterministic
+    np.testing.assert_array_equal(m.bn1.running_mean.data, stats)   # and stats frozen
+    one = m(x[:1]).data                   # eval: running stats, so rows are independent
+    np.testing.assert_allclose(one, c[:1], rtol=1e-12)
+    m.train()
+    assert not np.allclose(m(x).data, c)
+
+
 def test_mlp_matches_equivalent_torch_model():
     torch = pytest.importorskip("torch")
     tg.manual_seed(7)

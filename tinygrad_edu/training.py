@@ -29,7 +29,8 @@ class History:
     train_acc: accuracy on those batches, as seen during training (None if not a
     classification); val_loss, val_acc: on the validation set after the epoch
     (None without one); lr: the first parameter group's learning rate during the
-    epoch; best_epoch: the epoch (1-based) with the best validation accuracy (or
+    epoch; seconds: time elapsed since the start at the end of each epoch;
+    best_epoch: the epoch (1-based) with the best validation accuracy (or
     loss, when accuracy is not available), or None.
     """
 
