@@ -1,6 +1,7 @@
 """viz: the DOT text draw_graph produces, rendering with dot, and backward_trace."""
 import re
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -233,6 +234,16 @@ def test_missing_dot_gives_one_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "g.svg").exists()
     # the DOT text still works without the binary
     assert viz.save_dot(dot, tmp_path / "g.dot") and "digraph" in (tmp_path / "g.dot").read_text()
+
+
+def test_jupyter_display(tmp_path, monkeypatch):
+    _, _, y = tiny()
+    dot = viz.draw_graph(y)
+    assert isinstance(dot, graphviz.Digraph)
+    assert "<svg" in dot._repr_mimebundle_()["image/svg+xml"]
+    monkeypatch.setenv("PATH", str(tmp_path))
+    shown = dot._repr_mimebundle_()
+    assert list(shown) == ["text/plain"] and "apt-get install graphviz" in shown["text/plain"]
 
 
 def test_render_rejects_unknown_format(tmp_path):

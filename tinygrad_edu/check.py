@@ -198,9 +198,10 @@ class GradientComparison:
                  fmt_err(r.max_abs), fmt_err(r.max_rel), "ok" if r.passed else "FAIL",
                  "" if r.worst_index is None else str(r.worst_index)] for r in self.rows]
         lines = format_table(head, body)
-        verdict = "all gradients match" if self.passed else f"{len(self.failures)} of {len(self.rows)} differ"
-        lines.append(f"{self.labels[0]} vs {self.labels[1]} (atol {self.atol:g}, rtol {self.rtol:g}): "
-                     f"{verdict}")
+        verdict = ("all gradients match" if self.passed
+                   else f"{len(self.failures)} of {len(self.rows)} differ")
+        lines.append(f"{self.labels[0]} vs {self.labels[1]} "
+                     f"(atol {self.atol:g}, rtol {self.rtol:g}): {verdict}")
         lines += ["  FAIL " + r.describe_failure() for r in self.failures]
         return "\n".join(lines)
 
@@ -221,7 +222,8 @@ def fmt_err(x):
 def format_table(head, body):
     """Left-aligned text columns (a header, a rule, then the rows)."""
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
-    line = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    def line(row):
+        return "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
     return [line(head), line(["-" * w for w in widths])] + [line(row) for row in body]
 
 
@@ -475,7 +477,8 @@ class DerivationReport:
 
 
 def verdict(row):
-    return ("ok " if row.passed else "FAIL ") + ("" if row.max_abs is None else f"{row.max_abs:.1e}")
+    err = "" if row.max_abs is None else f"{row.max_abs:.1e}"
+    return ("ok " if row.passed else "FAIL ") + err
 
 
 def check_derivations(seed=0, atol=1e-6, rtol=1e-5, fd_atol=1e-5, fd_rtol=1e-4, verbose=True):

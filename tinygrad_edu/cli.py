@@ -17,7 +17,7 @@ import numpy as np
 DATASETS = ("moons", "blobs", "circles", "spirals")
 
 
-# --- pieces shared by the commands ---------------------------------------------------------------
+# --- pieces shared by the commands ------------------------------------------------------------
 
 def load_dataset(name, n_samples, seed):
     """(X_train, X_val, y_train, y_val): a 2-D toy problem, 80% / 20%, stratified."""
@@ -154,11 +154,11 @@ def train_model(dims, batchnorm, dataset, optimizer, lr, epochs, batch_size, see
     opt = make_optimizer(optimizer, model.parameters(), lr)
     history = fit(model, cross_entropy, opt, (X_tr, y_tr), epochs=epochs,
                   val=(X_val, y_val), batch_size=batch_size, seed=seed,
-                  log=lambda line: print("  " + line))
+                  log=lambda line: print("   " + line))
     return model, history, (X_tr, X_val, y_tr, y_val)
 
 
-# --- commands ---------------------------------------------------------------------------------------
+# --- commands ---------------------------------------------------------------------------------
 
 def demo(args):
     """Train a BatchNorm MLP, check its gradients against a hand derivation, draw its graph."""
@@ -183,8 +183,9 @@ def demo(args):
     print("   " + result.table().replace("\n", "\n   "))
 
     print(f"3. pictures in {args.out}/")
-    full = viz.draw_graph(loss, model, cluster_modules=True, backward_order=True, show_grads=True)
-    layers = viz.draw_graph(loss, model, collapse=True, show_grads=True)
+    full = viz.draw_graph(loss, model, cluster_modules=True, backward_order=True, show_grads=True,
+                          rankdir="TB")
+    layers = viz.draw_graph(loss, model, collapse=True, show_grads=True, rankdir="TB")
     n_tensors, n_ops = count_nodes(full)
     for dot, stem, what in [(full, "graph", f"every op ({n_tensors} tensors, {n_ops} ops), "
                                             f"numbered in backward order"),
@@ -280,8 +281,8 @@ def build_parser():
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     p.add_argument("--dataset", choices=DATASETS, default="spirals")
     p.add_argument("--samples", type=int, default=1200, help="points in the dataset")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=demo)
 

@@ -43,7 +43,21 @@ INSTALL_HINT = ("rendering a graph needs the Graphviz 'dot' program, which was n
                 "(paste it into any Graphviz viewer).")
 
 
-# --- walking the graph ----------------------------------------------------------------------
+class Drawing(graphviz.Digraph):
+    """The graphviz.Digraph draw_graph returns (Jupyter shows it inline as SVG).
+
+    Only difference: when Jupyter displays it and the dot program is missing,
+    it shows how to install Graphviz instead of a traceback from graphviz.
+    """
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": "draw_graph: " + INSTALL_HINT}
+
+
+# --- walking the graph ------------------------------------------------------------------------
 
 def as_roots(root):
     return [root] if not isinstance(root, (list, tuple)) else list(root)
@@ -148,7 +162,7 @@ def tensor_names(order, names, paths):
     return result
 
 
-# --- labels -------------------------------------------------------------------------------------
+# --- labels -----------------------------------------------------------------------------------
 
 def fmt_shape(shape):
     return "scalar" if shape == () else str(tuple(shape))
@@ -182,7 +196,7 @@ def record_escape(text):
     return "".join("\\" + c if c in "{}|<> " else c for c in text)
 
 
-# --- the drawing ---------------------------------------------------------------------------------
+# --- the drawing ------------------------------------------------------------------------------
 
 def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=False,
                cluster_modules=False, backward_order=False, rankdir="LR", max_nodes=1000,
@@ -207,7 +221,8 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
                     scalar and show_grads is on)
     rankdir         "LR" (left to right) or "TB" (top to bottom)
 
-    Returns a graphviz.Digraph (renders inline in Jupyter; `.source` is DOT text).
+    Returns a Drawing, a graphviz.Digraph (renders inline in Jupyter; `.source`
+    is the DOT text; render_graph writes a file).
     """
     roots = as_roots(root)
     check_not_freed(roots, "draw_graph")
@@ -216,7 +231,7 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
         raise ValueError("draw_graph: cluster_modules and collapse need the model: pass it as "
                          "params=model (or model=model)")
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     if run_backward:
         retain_all_grads(roots[0])
         roots[0].backward(retain_graph=True)
@@ -232,17 +247,18 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
     if style == "auto":
         style = "micrograd" if show_grads and all(t.ndim == 0 for t in order) else "tensor"
     if style not in ("tensor", "micrograd"):
-        raise ValueError(f"draw_graph: style must be 'auto', 'tensor' or 'micrograd', got {style!r}")
+        raise ValueError(f"draw_graph: style must be 'auto', 'tensor' or 'micrograd', "
+                         f"got {style!r}")
 
     names = parameter_names(params if params is not None else model)
     paths = module_paths(model)
     steps = backward_steps(roots) if backward_order and any(r.requires_grad for r in roots) else {}
     groups = collapse_groups(order, paths, collapse, model)
 
-    dot = graphviz.Digraph("computation_graph",
-                           graph_attr={"rankdir": rankdir},
-                           node_attr={"fontname": "Helvetica", "fontsize": "10"},
-                           edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+    dot = Drawing("computation_graph",
+                  graph_attr={"rankdir": rankdir},
+                  node_attr={"fontname": "Helvetica", "fontsize": "10"},
+                  edge_attr={"fontname": "Helvetica", "fontsize": "9"})
     drawer = Drawer(dot, style, names, paths, steps, show_values, show_grads,
                     cluster_modules, groups, set(roots))
     drawer.draw(order)
@@ -289,7 +305,7 @@ class Drawer:
         self.steps, self.show_values, self.show_grads = steps, show_values, show_grads
         self.cluster_modules, self.groups, self.roots = cluster_modules, groups, roots
         self.ids, self.op_ids, self.group_ids = {}, {}, {}
-        self.clusters = {}        # module path -> list of (node id, attrs)
+        self.clusters = {}        # module path -> list of (node id, label, attrs)
         self.counter = 0
         self.edges = set()
 
@@ -413,11 +429,12 @@ class Drawer:
         name = self.names.get(t) or t.name
         if self.style == "micrograd":
             parts = [record_escape(name or "")]
-            parts.append(f"data {t.data.item():.4f}" if t.size == 1 else f"data {fmt_shape(t.shape)}")
+            parts.append(f"data {t.data.item():.4f}" if t.size == 1
+                         else f"data {fmt_shape(t.shape)}")
             if self.show_grads:
                 g = t.grad
-                parts.append("grad -" if g is None else
-                             f"grad {g.data.item():.4f}" if g.size == 1 else f"grad |{grad_norm(t):.3g}|")
+                parts.append("grad -" if g is None else f"grad {g.data.item():.4f}"
+                             if g.size == 1 else f"grad |{grad_norm(t):.3g}|")
             return "{ " + " | ".join(parts) + " }"
         lines = [name] if name else []
         lines.append(f"{fmt_shape(t.shape)} {t.dtype}")
@@ -428,7 +445,7 @@ class Drawer:
         return "\\n".join(lines)
 
     def note_truncated(self, order, kept, total, max_nodes):
-        """One note node standing for everything beyond max_nodes, with edges to where it was cut."""
+        """One note node stands for everything beyond max_nodes; edges show where it was cut."""
         nid = self.new_id()
         self.dot.node(nid, f"... {total - len(order)} more tensors not drawn\\n"
                            f"(graph has {total}, max_nodes={max_nodes}; "
@@ -481,7 +498,7 @@ def draw_legend(dot, style):
         lg.edge("legend_constant", "legend_op", label="broadcast", **BROADCAST_EDGE)
 
 
-# --- gradients for the drawing ----------------------------------------------------------------------
+# --- gradients for the drawing ----------------------------------------------------------------
 
 def retain_all_grads(root):
     """Call retain_grad() on every intermediate result behind `root` (so .grad is kept)."""
@@ -491,7 +508,7 @@ def retain_all_grads(root):
     return root
 
 
-# --- rendering -------------------------------------------------------------------------------------
+# --- rendering --------------------------------------------------------------------------------
 
 def render_graph(dot, path, format="svg"):
     """Write the drawing to `path` (an extension matching `format` is added if missing).
@@ -522,7 +539,7 @@ def save_dot(dot, path):
     return path
 
 
-# --- the backward pass as a table -------------------------------------------------------------------
+# --- the backward pass as a table -------------------------------------------------------------
 
 class TraceRow:
     """One backward step: the op whose VJP ran, its output, and the inputs it sent gradient to."""
