@@ -57,12 +57,21 @@ def add_step_rows(table, workload, times, target_fn=None):
         table.add(workload, "time/step", name, t, "s", vs_np, vs_torch, target)
 
 
+def add_fault_rows(table, workload, steps):
+    """Minor page faults per step: what --malloc-tuned changes (see run.py)."""
+    faults = {name: common.page_faults_per_call(step) for name, step in steps.items()}
+    for name, f in faults.items():
+        table.add(workload, "page faults/step", name, f, "")
+
+
 def run_w1(table, quick):
     steps = w1_seed_mlp.make_steps(available(ENGINES))
     common.check_losses("W1", first_losses(steps), rtol=1e-9)
     times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
-    add_step_rows(table, "W1 seed MLP 960x(2-16-16-8-8-3) BN f64", times,
+    name = "W1 seed MLP 960x(2-16-16-8-8-3) BN f64"
+    add_step_rows(table, name, times,
                   lambda n, t: f"<=0.8x torch {verdict(t, 0.8)}, <=1.0x numpy {verdict(n, 1.0)}")
+    add_fault_rows(table, name, steps)
 
 
 def run_w2(table, quick):
@@ -72,6 +81,7 @@ def run_w2(table, quick):
     name = "W2 MLP 128x(784-256-256-10) f32"
     add_step_rows(table, name, times,
                   lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}, <=1.1x numpy {verdict(n, 1.1)}")
+    add_fault_rows(table, name, steps)
     ours, floor = peak_traced_bytes(steps["tinygrad_edu"]), peak_traced_bytes(steps["numpy"])
     table.add(name, "peak mem/step", "tinygrad_edu", ours, "B", ours / floor, None,
               f"<=1.3x numpy {verdict(ours / floor, 1.3)}")
