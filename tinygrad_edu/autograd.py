@@ -167,11 +167,13 @@ def check_versions(node):
             f"backward: the output of {op.name} (shape {node.shape}) was modified in "
             f"place after the forward pass, but {op.name}'s gradient needs its original "
             f"value.")
-    if op.saves_inputs and sum([x._version for x in node._parents]) != node._saved_version:
+    versions = [x._version if x._base is None else x._base._version for x in node._parents]
+    if op.saves_inputs and sum(versions) != node._saved_version:
         changed = ", ".join(
-            f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}, "
-            f"now at version {x._version})"
-            for i, x in enumerate(node._parents) if x._version)
+            f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
+            f"{', a view of a tensor of shape ' + str(x._base.shape) if x._base is not None else ''}"
+            f", now at version {v})"
+            for i, (x, v) in enumerate(zip(node._parents, versions)) if v)
         raise RuntimeError(
             f"backward: an input of {op.name} was modified in place after it was saved "
             f"for backward: {changed}. {op.name}'s gradient needs the original values: use "

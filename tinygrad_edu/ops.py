@@ -21,7 +21,9 @@ two, in the graphs users draw and in every backward (1 - y*y in tanh's VJP).
 
 `saves` says which values a VJP reads ("x" inputs, "y" output). The engine
 uses it to detect in-place changes to those tensors between forward and
-backward (version counters), as PyTorch does for its saved tensors.
+backward (version counters), as PyTorch does for its saved tensors. `view`
+marks ops whose result can share memory with their input (W.T, x.reshape):
+such a result counts changes to its input's memory as its own.
 """
 import numpy as np
 
@@ -29,12 +31,13 @@ import numpy as np
 class Op:
     """One primitive: a NumPy forward and a VJP per input (see module docstring)."""
 
-    def __init__(self, name, forward, *vjps, saves="", doc=""):
+    def __init__(self, name, forward, *vjps, saves="", view=False, doc=""):
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.saves_inputs = "x" in saves
         self.saves_output = "y" in saves
+        self.view = view   # the result may share memory with the (first) input
         self.__doc__ = doc
 
     def vjp(self, i, g, y, inputs, args):
@@ -214,19 +217,19 @@ max_ = Op("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdim
 # Shape ops: they move values around without changing them.
 reshape = Op("Reshape", np.reshape,
              lambda g, y, x, shape: g.reshape(x.shape),
-             doc="y = x viewed with a new shape;  dy/dx = reshape back")
+             view=True, doc="y = x viewed with a new shape;  dy/dx = reshape back")
 permute = Op("Permute", np.transpose,
              lambda g, y, x, dims: g.permute(*inverse_permutation(dims)),
-             doc="y = x with axes reordered;  dy/dx = inverse reorder")
+             view=True, doc="y = x with axes reordered;  dy/dx = inverse reorder")
 broadcast_to = Op("Expand", np.broadcast_to,
                   lambda g, y, x, shape: g.sum_to_size(x.shape),
-                  doc="y = x repeated along broadcast axes;  dy/dx = sum over them")
+                  view=True, doc="y = x repeated along broadcast axes;  dy/dx = sum over them")
 sum_to = Op("SumTo", np_sum_to,
             lambda g, y, x, shape: g.broadcast_to(x.shape),
             doc="y = x summed down to shape (adjoint of Expand)")
 getitem = Op("Index", lambda x, index: x[index],
              lambda g, y, x, index: g.scatter_add(index, x.shape),
-             doc="y = x[index];  dy/dx = scatter g back, adding repeated indices")
+             view=True, doc="y = x[index];  dy/dx = scatter g back, adding repeated indices")
 scatter_add = Op("ScatterAdd", np_scatter_add,
                  lambda g, y, x, index, shape: g[index],
                  doc="y = zeros(shape) with x added at index (adjoint of Index)")

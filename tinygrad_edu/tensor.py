@@ -20,7 +20,7 @@ from .autograd import state, creation_site, check_finite, run_backward, seed_gra
 
 class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "name", "_op", "_parents", "_args",
-                 "_version", "_saved_version", "_retains_grad", "_module", "_trace",
+                 "_version", "_saved_version", "_base", "_retains_grad", "_module", "_trace",
                  "__weakref__")
 
     # ndarray (+ - * / @ ...) Tensor defers to Tensor's reflected operators,
@@ -51,7 +51,7 @@ class Tensor:
         # `t.data = ...` and `t.data += ...` both land here: count it as a change,
         # so a backward that needs the old values can tell (see autograd.check_versions).
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
-        self._version += 1
+        version_owner(self)._version += 1
 
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
@@ -138,8 +138,10 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return wrap(self._data)
+        """The same data, cut from the graph (changes to either show in both)."""
+        t = wrap(self._data)
+        t._base = version_owner(self)
+        return t
 
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor after backward."""
@@ -259,7 +261,7 @@ class Tensor:
                 "__setitem__: in-place assignment into a tensor that requires grad; "
                 "build a new tensor (e.g. with where()) or do it under no_grad()")
         self._data[normalize_index(index)] = data_of(value)
-        self._version += 1
+        version_owner(self)._version += 1
 
     def scatter_add(self, index, shape):
         """zeros(shape) with self added at `index` (repeated indices add up)."""
@@ -502,6 +504,7 @@ def init(t, array):
     t._parents = ()
     t._args = ()
     t._version = 0
+    t._base = None   # for a view: the tensor that owns the memory (and its version)
     t._retains_grad = False
     t._module = None
 
@@ -533,6 +536,8 @@ def apply(op, inputs, args=()):
         shapes = " and ".join(str(x.shape) for x in inputs)
         raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
     result = wrap(out)
+    if op.view and out.base is not None and np.may_share_memory(out, x._data):
+        result._base = version_owner(x)   # W.T changes whenever W does
     if state.anomaly:
         result._trace = creation_site()
         check_finite(out, "forward", op, result._trace)
@@ -545,8 +550,14 @@ def apply(op, inputs, args=()):
         if op.saves_inputs:
             # Versions only ever grow, so their sum changes exactly when one of
             # them does; an int costs less than a tuple per node.
-            result._saved_version = sum([x._version for x in inputs])
+            result._saved_version = sum([x._version if x._base is None else x._base._version
+                                         for x in inputs])
     return result
+
+
+def version_owner(t):
+    """The tensor whose version counts changes to t's memory: t, or the base it views."""
+    return t if t._base is None else t._base
 
 
 # --- argument handling -----------------------------------------------------------------
