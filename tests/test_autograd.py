@@ -110,6 +110,16 @@ def test_chain_of_100_000_ops_under_the_default_recursion_limit():
     assert x.grad.item() == 1.0
 
 
+def test_dropping_a_long_chain_without_backward_is_fine():
+    # deallocating 100,000 nested nodes must not overflow the C stack
+    x = leaf(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    del y
+    assert x.grad is None
+
+
 def test_intermediates_are_freed_after_backward():
     x = leaf([1.0, 2.0])
     h = x.exp()

@@ -60,6 +60,14 @@ def test_gradcheck_runs_in_float64_for_float32_inputs():
     assert tg.gradcheck(lambda x: (x * x).sin(), [x])
 
 
+def test_gradcheck_leaves_the_inputs_unchanged(randt):
+    x = randt(2, 3)
+    before = x.data.copy()
+    tg.gradcheck(lambda x: x.exp(), [x])
+    np.testing.assert_array_equal(x.data, before)
+    assert x.grad is None and x._version == 0
+
+
 def test_gradcheck_skips_inputs_that_do_not_require_grad(randt):
     const = tg.tensor([1.0, 2.0])
     assert tg.gradcheck(lambda x, c: x * c, [randt(2), const])
