@@ -121,15 +121,20 @@ def run_w5(table, quick):
         except RecursionError as e:   # reported, not fatal: that is what W5 is about
             table.add(name, "backward", "?", None, "s", target=f"RecursionError: {e}")
             continue
-        samples = {e: ([], []) for e in engines}
+        # "tinygrad_edu, gc off": the same engine with Python's collector paused, to
+        # show how much of its time the collector takes on a graph this large
+        runs = {e: (e, True) for e in engines}
+        runs["tinygrad_edu, gc off"] = ("tinygrad_edu", False)
+        names = list(runs)
+        samples = {e: ([], []) for e in names}
         for r in range(3 if quick else 5 if n_ops > 10_000 else 9):
-            for engine in engines[r % 2:] + engines[:r % 2]:
-                fwd, bwd, _ = w5_deep_chain.time_once(engine, n_ops)
-                samples[engine][0].append(fwd)
-                samples[engine][1].append(bwd)
+            for key in names[r % len(names):] + names[:r % len(names)]:
+                fwd, bwd, _ = w5_deep_chain.time_once(runs[key][0], n_ops, collect=runs[key][1])
+                samples[key][0].append(fwd)
+                samples[key][1].append(bwd)
         med = {e: (statistics.median(f), statistics.median(b)) for e, (f, b) in samples.items()}
         for i, measure in enumerate(("forward", "backward")):
-            for engine in engines:
+            for engine in names:
                 t = med[engine][i]
                 vs_torch = t / med["torch"][i] if engine != "torch" and "torch" in med else None
                 target = ""

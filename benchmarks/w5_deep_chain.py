@@ -6,6 +6,7 @@ node costs (tracemalloc: the graph held after the forward pass, and the peak
 over forward + backward, divided by the number of nodes). A recursive
 topological sort would raise RecursionError here; tinygrad_edu's is iterative.
 """
+import gc
 import time
 
 import numpy as np
@@ -41,13 +42,25 @@ def expected_grad(n_ops):
     return SCALE ** ((n_ops + 1) // 2)
 
 
-def time_once(engine, n_ops):
-    """(forward seconds, backward seconds, gradient) for one fresh chain."""
-    start = time.perf_counter()
-    x, out = FORWARDS[engine](n_ops)
-    mid = time.perf_counter()
-    out.backward()
-    end = time.perf_counter()
+def time_once(engine, n_ops, collect=True):
+    """(forward seconds, backward seconds, gradient) for one fresh chain.
+
+    collect=False pauses Python's garbage collector meanwhile: a graph kept
+    alive is 100,000s of tracked objects, and the collections its growth
+    triggers (each one walking the graph) can cost more than the ops.
+    """
+    paused = not collect and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        x, out = FORWARDS[engine](n_ops)
+        mid = time.perf_counter()
+        out.backward()
+        end = time.perf_counter()
+    finally:
+        if paused:
+            gc.enable()
     return mid - start, end - mid, float(x.grad.item())
 
 
