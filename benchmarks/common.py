@@ -83,17 +83,6 @@ def page_faults_per_call(fn, calls=20):
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
-def rss_bytes():
-    """Resident memory of this process now (Linux /proc; 0 elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-    except OSError:
-        return 0
-    import os
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
 def close(a, b, rtol):
     return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-30)
 
