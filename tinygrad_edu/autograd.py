@@ -205,8 +205,10 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     found = {}
     if not create_graph:
         seeds = [s.detach() for s in seeds]
-    # ids of arrays given to some .grad (or owned by the caller): never share one
-    stored = {id(s._data) for s in seeds}
+    # ids of the memory given to some .grad (or owned by the caller): never share it
+    stored = set()
+    for s in seeds:
+        remember_memory(s._data, stored)
     grads = {}
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
@@ -265,19 +267,28 @@ def unbroadcast(gx, x, op):
 
 
 def store_grad(node, g, create_graph, stored):
-    """Accumulate into node.grad, making sure no two tensors share one gradient array."""
+    """Accumulate into node.grad, making sure no two tensors share gradient memory."""
     if node.grad is None:
         data = g._data
-        if not create_graph and (id(data) in stored or data.base is not None
-                                 or not data.flags.writeable):
+        if not create_graph and (id(data) in stored or id(data.base) in stored
+                                 or not data.flags.writeable or not data.flags.c_contiguous):
+            # Memory another .grad (or the caller) holds, a broadcast view, or a
+            # transposed one (the optimizer's in-place math wants C order): copy.
             g = g.detach()
-            g._data = data.copy()   # a view or an array someone else holds
+            g._data = data.copy()
         node.grad = g
-        stored.add(id(node.grad._data))
+        remember_memory(g._data, stored)
     elif create_graph or node.grad._op is not None:
         node.grad = node.grad + g
     else:
         node.grad._data += g._data   # in place, like PyTorch: p.grad stays the same object
+
+
+def remember_memory(array, stored):
+    """Record an array and, for a view, the array that owns its memory."""
+    stored.add(id(array))
+    if array.base is not None:
+        stored.add(id(array.base))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

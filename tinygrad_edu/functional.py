@@ -172,7 +172,8 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
             raise ValueError(f"batch_norm: expected more than 1 value per feature in "
                              f"training mode, got input of shape {x.shape}")
         mean = x.mean(axes, keepdims=True)
-        var = x.var(axes, keepdims=True, correction=0)
+        centered = x - mean
+        var = (centered * centered).mean(axes, keepdims=True)   # biased, as PyTorch
         if running_mean is not None:
             batch_mean = mean.data.reshape(-1)
             batch_var = var.data.reshape(-1) * (n / (n - 1))
@@ -183,9 +184,13 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
         mean = as_tensor(running_mean).detach().reshape(shape)
         var = as_tensor(running_var).detach().reshape(shape)
-    out = (x - mean) / (var + eps).sqrt()
+        centered = x - mean
+    out = centered * (var + eps) ** -0.5
+    if x.ndim > 2:   # (N, C, L): per-feature parameters broadcast along axis 1
+        weight = None if weight is None else weight.reshape(shape)
+        bias = None if bias is None else bias.reshape(shape)
     if weight is not None:
-        out = out * weight.reshape(shape)
+        out = out * weight
     if bias is not None:
-        out = out + bias.reshape(shape)
+        out = out + bias
     return out

@@ -63,8 +63,21 @@ def np_sum_to(x, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
     if axes:
-        x = np.add.reduce(x, axis=axes, keepdims=True)
+        x = np_sum(x, axes, True)
     return x.reshape(shape)
+
+
+def np_sum(x, axis, keepdims):
+    """np.add.reduce, except that summing the rows of a matrix is a BLAS product with ones.
+
+    Bias gradients and batch statistics sum over the batch axis of a C-ordered
+    (N, features) array, which NumPy reduces row by row: for (960, 16),
+    ones(960) @ x gives the same sums in 3 us instead of 14.
+    """
+    if axis == (0,) and x.ndim == 2 and x.dtype.kind == "f" and x.flags.c_contiguous:
+        s = np.ones(x.shape[0], dtype=x.dtype) @ x
+        return s.reshape(1, -1) if keepdims else s
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def np_sigmoid(x):
@@ -101,7 +114,10 @@ def tie_split(a, b):
 
 
 def inverse_permutation(dims):
-    return tuple(np.argsort(dims))
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 # --- VJP helpers that build Tensor expressions ---
@@ -129,7 +145,9 @@ def matmul_vjp_b(g, y, a, b):
         return a.unsqueeze(-1) * g.unsqueeze(-2)
     if b.ndim == 1:                       # (..., n, k) @ (k,) -> (..., n)
         return (a.transpose(-1, -2) @ g.unsqueeze(-1)).squeeze(-1)
-    return a.transpose(-1, -2) @ g
+    # (g^T a)^T rather than a^T g: the same values, but for y = x @ W.T (nn.Linear)
+    # W's gradient then comes out C-ordered, and needs no copy to become W.grad.
+    return (g.transpose(-1, -2) @ a).transpose(-1, -2)
 
 
 class CatOp(Op):
@@ -206,7 +224,7 @@ cast = Op("Cast", lambda x, dtype: x.astype(dtype),
           doc="y = x converted to another float dtype;  dy/dx = 1")
 
 # Reductions. `axis` is a tuple of non-negative ints or None (all axes).
-sum_ = Op("Sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
+sum_ = Op("Sum", np_sum,
           lambda g, y, x, axis, keepdims: expand_reduced(g, x.shape, axis),
           doc="y = sum of x over axis;  dy/dx = 1 (broadcast back)")
 max_ = Op("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),

@@ -10,6 +10,7 @@ Everything else in this file is either a thin method that calls `apply` with
 one primitive, or a composition of such methods (subtraction, mean, var,
 softmax, ...) that never defines a gradient of its own.
 """
+import math
 import numbers
 
 import numpy as np
@@ -651,7 +652,7 @@ def reduction_args(t, who, axis, keepdims, dim, keepdim):
 
 def count(shape, axis):
     """How many elements a reduction over `axis` combines."""
-    return int(np.prod(shape if axis is None else [shape[a] for a in axis]))
+    return math.prod(shape if axis is None else [shape[a] for a in axis])
 
 
 def normalize_index(index):
