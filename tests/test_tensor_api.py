@@ -232,3 +232,12 @@ def test_bad_shapes_name_the_op():
         tg.stack([tg.ones(2), tg.ones(3)])
     with pytest.raises(ValueError, match="cat"):
         tg.cat([])
+
+
+def test_numpy_conversion_shares_or_copies_as_asked():
+    t = tg.tensor([1.0, 2.0])
+    assert np.asarray(t) is t.data              # a view for np.asarray
+    copied = np.array(t)                        # NumPy 2 asks for a copy here
+    copied[0] = 9.0
+    assert t.data[0] == 1.0
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
