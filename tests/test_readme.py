@@ -1,0 +1,36 @@
+"""The README's Python snippets run (each section's snippets in order, in one namespace)."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def sections():
+    text = README.read_text(encoding="utf-8")
+    for part in re.split(r"^## ", text, flags=re.M)[1:]:
+        title = part.splitlines()[0]
+        blocks = re.findall(r"^```python\n(.*?)^```", part, flags=re.M | re.S)
+        if blocks:
+            yield pytest.param(blocks, id=title)
+
+
+def test_readme_starts_with_the_two_commands():
+    text = README.read_text(encoding="utf-8")
+    commands = re.findall(r"^```bash\n(.*?)\n```", text, flags=re.M | re.S)[:2]
+    assert commands[0].endswith("tinygrad-edu demo")
+    assert commands[1].endswith("python -m pytest -q")
+    assert text.index(commands[1]) < text.index("## ")   # before any section
+
+
+@pytest.mark.parametrize("blocks", sections())
+def test_readme_section_snippets_run(blocks, tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    monkeypatch.chdir(tmp_path)                      # snippets may write files
+    namespace = {"__name__": "__readme__"}
+    for code in blocks:
+        if "tune_malloc" in code:                    # process-wide: tested in a subprocess
+            continue
+        exec(compile(code, str(README), "exec"), namespace)
