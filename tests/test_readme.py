@@ -25,7 +25,7 @@ def test_readme_starts_with_the_two_commands():
     assert text.index(commands[1]) < text.index("## ")   # before any section
 
 
-@pytest.mark.parametrize("blocks", sections())
+@pytest.mark.parametrize("blocks", list(sections()))
 def test_readme_section_snippets_run(blocks, tmp_path, monkeypatch):
     pytest.importorskip("graphviz")
     monkeypatch.chdir(tmp_path)                      # snippets may write files
