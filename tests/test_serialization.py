@@ -132,3 +132,51 @@ def test_saved_archive_layout_is_plain_npy_entries(tmp_path):
     path = tg.save({"layer.0.weight": np.eye(2)}, tmp_path / "a.npz")
     with zipfile.ZipFile(path) as z:
         assert z.namelist() == ["layer.0.weight.npy"]
+
+
+def test_full_checkpoint_with_optimizer_and_scheduler_resumes_identically(tmp_path):
+    # The PyTorch habit: one file with the model, the optimizer and the epoch.
+    from tinygrad_edu import optim
+    tg.manual_seed(3)
+    X, y = tg.randn(16, 2), np.arange(16) % 3
+
+    def steps(model, opt, sched, n):
+        for _ in range(n):
+            opt.zero_grad()
+            tg.functional.cross_entropy(model(X), y).backward()
+            opt.step()
+            sched.step()
+
+    model = nn.MLP([2, 5, 3], batchnorm=True)
+    opt = optim.Adam(model.parameters(), lr=0.05, amsgrad=True)
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    steps(model, opt, sched, 3)
+    path = tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(), "epoch": 3, "note": None},
+                   tmp_path / "ckpt")
+    assert files_in(tmp_path) == ["ckpt.npz"]
+    back = tg.load(path)
+    assert back["epoch"] == 3 and back["note"] is None
+    assert back["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.999)
+
+    model2 = nn.MLP([2, 5, 3], batchnorm=True)
+    opt2 = optim.Adam(model2.parameters(), lr=1.0)
+    sched2 = optim.StepLR(opt2, step_size=7)
+    model2.load_state_dict(back["model"])
+    opt2.load_state_dict(back["optimizer"])
+    sched2.load_state_dict(back["scheduler"])
+    steps(model, opt, sched, 3)
+    steps(model2, opt2, sched2, 3)
+    for (k, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == 0.05 * 0.5 ** 3
+
+
+def test_nested_values_that_would_need_pickle_are_refused_by_path(tmp_path):
+    with pytest.raises(TypeError, match="key 'meta/when' is a object"):
+        tg.save({"w": {"a": np.ones(2)}, "meta": {"when": object()}}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="key 'names/0' has dtype <U"):
+        tg.save({"names": [np.array(["text"])]}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="expected a dict"):
+        tg.save([np.ones(2)], tmp_path / "x.npz")
+    assert files_in(tmp_path) == []
