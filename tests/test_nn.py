@@ -70,8 +70,15 @@ def test_reassigning_and_deleting_attributes():
     m = TwoLayer()
     m.fc1 = nn.Linear(3, 4, bias=False)
     assert [n for n, _ in m.named_parameters()] == ["fc1.weight", "fc2.weight", "fc2.bias"]
-    m.fc2 = 5   # a plain value replaces the registered module
-    assert m.fc2 == 5 and [n for n, _ in m.named_children()] == ["fc1", "act"]
+    # As PyTorch: a non-Module over a sub-module, or a plain Tensor over a Parameter,
+    # is an error (it would silently drop weights from parameters())
+    with pytest.raises(TypeError, match="cannot assign a int to sub-module 'fc2'"):
+        m.fc2 = 5
+    with pytest.raises(TypeError, match="cannot assign a Tensor to parameter 'weight'"):
+        m.fc2.weight = tg.randn(2, 4, requires_grad=True)
+    assert [n for n, _ in m.named_parameters()] == ["fc1.weight", "fc2.weight", "fc2.bias"]
+    m.fc2 = None   # None is allowed, as in PyTorch
+    assert [n for n, _ in m.named_children()] == ["fc1", "act"]
     del m.act
     assert [n for n, _ in m.named_children()] == ["fc1"]
     with pytest.raises(AttributeError, match="no attribute 'act'"):
@@ -226,6 +233,8 @@ def test_load_state_dict_checks_everything_before_changing_anything():
     with pytest.raises(RuntimeError, match="'bn1.num_batches_tracked': dtype float64"):
         m.load_state_dict(dict(good, **{"bn1.num_batches_tracked": np.array(1.5)}))
     unchanged()
+    with pytest.raises(TypeError, match="expected a dict"):
+        m.load_state_dict(None)
     # strict=False: tolerate missing/unexpected keys, load the rest
     partial = {"fc1.bias": np.full(3, 7.0), "other": np.ones(2)}
     result = m.load_state_dict(partial, strict=False)
@@ -592,6 +601,9 @@ def test_classification_losses_match_torch(reduction):
     _loss_pair(F.cross_entropy, tf.cross_entropy, logits, labels, reduction=reduction)
     _loss_pair(F.cross_entropy, tf.cross_entropy, logits, probs, reduction=reduction)
     _loss_pair(F.cross_entropy, tf.cross_entropy, logits, np.eye(4)[labels], reduction=reduction)
+    for targets in (labels, probs):
+        _loss_pair(F.cross_entropy, tf.cross_entropy, logits, targets, reduction=reduction,
+                   label_smoothing=0.2)
     logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
     _loss_pair(F.nll_loss, tf.nll_loss, logp, labels, reduction=reduction)
     for p in (1, 2):

@@ -253,6 +253,8 @@ def test_load_state_dict_rejects_mismatches_without_changing():
     with pytest.raises(ValueError, match=r"'exp_avg' of parameter 0 has shape \(4,\)"):
         other.load_state_dict(bad)
     assert other.param_groups[0]["lr"] == 0.2 and other.state == {}
+    with pytest.raises(TypeError, match="'state' and 'param_groups'"):
+        other.load_state_dict({"state": {}})
     with pytest.raises(ValueError, match="1 parameter groups saved, 2"):
         optim.Adam([{"params": [nn.Parameter(np.ones(1))]},
                     {"params": [nn.Parameter(np.ones(1))]}]).load_state_dict(opt.state_dict())

@@ -7,6 +7,7 @@ graph drawer. Nothing here computes gradients: a Module's forward is an
 ordinary composition of Tensor operations.
 """
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -71,8 +72,17 @@ class Module:
                 raise TypeError(f"{type(self).__name__}: buffer {name!r} must be a Tensor "
                                 f"or None, got {type(value).__name__}")
             self._buffers[name] = value
-        elif name in self._parameters and value is None:
+        elif name in self._parameters:
+            # As PyTorch: a plain Tensor here would silently drop the weight from
+            # parameters(), so the optimizer would never update it.
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to parameter {name!r} (wrap it in "
+                                f"nn.Parameter, or assign None)")
             self._parameters[name] = None
+        elif name in self._modules and value is not None:
+            raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                            f"to sub-module {name!r} (a Module or None expected)")
         else:
             self._forget(name)
             object.__setattr__(self, name, value)
@@ -222,6 +232,10 @@ class Module:
         naming every bad key and leaves the module exactly as it was.
         Returns (missing_keys, unexpected_keys).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict "
+                            f"{{name: array}} such as state_dict() or load(path) returns, "
+                            f"got {type(state_dict).__name__}")
         own = self._state_tensors()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

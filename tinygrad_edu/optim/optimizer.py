@@ -128,6 +128,9 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore hyperparameters and state saved by state_dict(), checking all of it first."""
         who = type(self).__name__
+        if not isinstance(state_dict, dict) or {"state", "param_groups"} - set(state_dict):
+            raise TypeError(f"{who}.load_state_dict: expected a dict with 'state' and "
+                            f"'param_groups', as state_dict() returns")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{who}.load_state_dict: {len(groups)} parameter groups saved, "
