@@ -107,3 +107,22 @@ def test_gradgradcheck_catches_a_second_derivative_lost_to_data_or_detach(op):
 def test_gradgradcheck_with_given_grad_outputs():
     x = tg.tensor([0.3, 0.9], requires_grad=True)
     assert tg.gradgradcheck(lambda x: x ** 3, [x], grad_outputs=[np.array([1.0, -2.0])])
+
+
+def test_gradcheck_of_a_transposed_input():
+    # a non-C-contiguous input: perturbing a flattened copy of it would change nothing
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((3, 2)).T, requires_grad=True)
+    assert not x.data.flags.c_contiguous
+    assert tg.gradcheck(lambda x: x.exp() @ x.T, [x])
+
+
+def test_gradcheck_wants_tensors_back():
+    x = tg.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="gradcheck: fn must return a Tensor.*got float"):
+        tg.gradcheck(lambda x: x.sum().item(), [x])
+
+
+def test_a_float32_output_is_named_as_the_likely_cause():
+    x = tg.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(GradcheckError, match="output 0 is float32"):
+        tg.gradcheck(lambda x: x.to(np.float32).exp(), [x])

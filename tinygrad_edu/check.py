@@ -16,7 +16,13 @@ class GradcheckError(AssertionError):
 
 
 def as_outputs(out):
-    return (out,) if isinstance(out, Tensor) else tuple(out)
+    outs = (out,) if isinstance(out, Tensor) else tuple(out) if isinstance(out, (tuple, list)) \
+        else None
+    if outs is None or not all(isinstance(o, Tensor) for o in outs):
+        bad = out if outs is None else next(o for o in outs if not isinstance(o, Tensor))
+        raise TypeError(f"gradcheck: fn must return a Tensor or a tuple of Tensors, got "
+                        f"{type(bad).__name__} (return the Tensor, not .item() or .numpy())")
+    return outs
 
 
 def prepare_inputs(inputs):
@@ -26,9 +32,11 @@ def prepare_inputs(inputs):
     prepared = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            # finite differences in float32 are too coarse to tell anything
-            prepared.append(Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad,
-                                   name=x.name))
+            # A float64 copy: finite differences in float32 are too coarse to tell
+            # anything. C order, so that numerical_jacobians' reshape(-1) is a view
+            # (of a transposed input it would be a copy, and perturbing it a no-op).
+            prepared.append(Tensor(np.array(x.data, dtype=np.float64, order="C"),
+                                   requires_grad=x.requires_grad, name=x.name))
         else:
             prepared.append(x)
     if not any(isinstance(x, Tensor) and x.requires_grad for x in prepared):
@@ -84,6 +92,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     Passes when |analytic - numerical| <= atol + rtol |numerical| everywhere.
     On failure raises GradcheckError naming the input, the element and both
     values (or returns False when raise_exception=False).
+
+    Floating-point inputs are checked through float64 copies (so float32
+    tensors work, and yours are never perturbed); `fn` must then compute in
+    float64 too. Inputs that don't require grad (integer labels, constants)
+    are passed through unchanged. Outputs that don't require grad (a
+    comparison, argmax) count as having a zero Jacobian, as in PyTorch.
     """
     inputs = prepare_inputs(inputs)
     names = [f"input {i}" + (f" ({x.name})" if x.name else "")
@@ -91,7 +105,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     shapes = [x.shape for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     numerical = numerical_jacobians(fn, inputs, eps)
     analytic = analytic_jacobians(fn, inputs)
-    out_shapes = [o.shape for o in as_outputs(fn(*inputs))]
+    outputs = as_outputs(fn(*inputs))
+    out_shapes, out_dtypes = [o.shape for o in outputs], [o.dtype for o in outputs]
     for n, (num_x, ana_x) in enumerate(zip(numerical, analytic)):
         for k, (num, ana) in enumerate(zip(num_x, ana_x)):
             bad = ~(np.abs(ana - num) <= atol + rtol * np.abs(num))
@@ -105,6 +120,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                        f"d x{in_el}: analytic {float(ana[i, j])!r}, numerical {float(num[i, j])!r} "
                        f"(|diff| {abs(ana[i, j] - num[i, j]):.3g} > atol {atol} + rtol {rtol} "
                        f"* |numerical|; {int(bad.sum())} of {bad.size} elements differ)")
+                if out_dtypes[k] != np.float64:
+                    msg += (f"; note: output {k} is {out_dtypes[k]}, so its finite differences "
+                            f"are only {out_dtypes[k]}-accurate: compute it in float64")
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False
@@ -126,7 +144,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         grad_outputs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outputs]
     else:
         grad_outputs = [Tensor(np.asarray(g.data if isinstance(g, Tensor) else g, np.float64),
-                               requires_grad=True) for g in as_outputs(grad_outputs)]
+                               requires_grad=True)
+                        for g in (grad_outputs if isinstance(grad_outputs, (list, tuple))
+                                  else [grad_outputs])]
     n_in = len(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
