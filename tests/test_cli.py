@@ -42,14 +42,41 @@ def test_demo_writes_its_pictures(tmp_path, capsys):
     assert "BatchNorm1d" in (out_dir / "graph_layers.svg").read_text()
 
 
-def test_demo_without_graphviz_writes_dot_text(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", str(tmp_path))          # no dot on the PATH
+def run_without_dot(tmp_path, *args):
+    """python -m tinygrad_edu ARGS in a subprocess whose PATH has no Graphviz `dot`."""
+    empty = tmp_path / "bin"
+    empty.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "tinygrad_edu", *args], capture_output=True,
+                          text=True, timeout=120, env={"PATH": str(empty)}, cwd=tmp_path)
+
+
+def test_demo_without_graphviz_writes_dot_text(tmp_path):
     out_dir = tmp_path / "demo"
-    assert cli.main(["demo", "--out", str(out_dir), "--epochs", "1", "--samples", "200"]) == 0
-    out = capsys.readouterr().out
+    result = run_without_dot(tmp_path, "demo", "--out", str(out_dir), "--epochs", "1",
+                             "--samples", "200")
+    assert result.returncode == 0, result.stderr
     assert (out_dir / "graph.dot").read_text().startswith("digraph")
+    assert (out_dir / "graph_layers.dot").read_text().startswith("digraph")
     assert not (out_dir / "graph.svg").exists()
-    assert "apt-get install graphviz" in out and "Traceback" not in out
+    out = result.stdout
+    # one message for both graphs, with the command that renders each
+    assert out.count("apt-get install graphviz") == 1 and out.count("not found") == 1
+    assert f"dot -Tsvg {out_dir / 'graph.dot'} -o {out_dir / 'graph.svg'}" in out
+    assert "graph_layers.dot -o" in out
+    assert "Traceback" not in out + result.stderr
+
+
+def test_graph_command_without_graphviz(tmp_path):
+    result = run_without_dot(tmp_path, "graph", "--out", str(tmp_path / "g.png"))
+    assert result.returncode == 1                       # the .png asked for was not made
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "g.png").exists()
+    err = result.stderr
+    assert err.count("apt-get install graphviz") == 1 and "Traceback" not in err
+    assert f"dot -Tpng {tmp_path / 'g.dot'} -o {tmp_path / 'g.png'}" in err
+    # .dot output needs no Graphviz at all
+    result = run_without_dot(tmp_path, "graph", "--out", str(tmp_path / "h.dot"))
+    assert result.returncode == 0 and (tmp_path / "h.dot").exists()
 
 
 @pytest.mark.parametrize("ext", ["svg", "dot"])
@@ -84,3 +111,23 @@ def test_help_in_a_subprocess():
     assert result.returncode == 0
     for command in ["demo", "graph", "check", "train"]:
         assert command in result.stdout
+
+
+def test_subcommand_help_describes_the_command_and_its_defaults(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["demo", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "Train a BatchNorm MLP" in out
+    assert "(default: 30)" in out and "(default: spirals)" in out and "(default: 0)" in out
+    with pytest.raises(SystemExit):
+        cli.main(["graph", "--help"])
+    out = capsys.readouterr().out
+    assert "--collapse" in out and "(default: False)" not in out
+
+
+def test_sizes_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["demo", "--epochs", "0"])
+    assert info.value.code == 2
+    assert "--epochs: must be a positive integer" in capsys.readouterr().err

@@ -284,3 +284,15 @@ def test_backward_trace_rows_in_execution_order():
     # the numbering is the one draw_graph(backward_order=True) shows, and the graph is kept
     src = viz.draw_graph(loss, model, backward_order=True).source
     assert f'"#{relu.step} ReLU"' in src
+
+
+def test_backward_trace_reports_this_backward_only():
+    # a second backward doubles the leaves' .grad; its trace shows what it added
+    model, loss = mlp_loss(batchnorm=False)
+    first = viz.backward_trace(loss, model)
+    once = model.fc1.weight.grad.data.copy()
+    second = viz.backward_trace(loss, model)
+    np.testing.assert_allclose(model.fc1.weight.grad.data, 2 * once)
+    assert [r.inputs for r in second] == [r.inputs for r in first]
+    norm = next(g for r in second for name, _, g in r.inputs if name == "fc1.weight")
+    assert norm == pytest.approx(np.linalg.norm(once))

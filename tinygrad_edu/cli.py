@@ -75,17 +75,26 @@ def check_model_gradients(model, X, y, verbose=True):
                                    labels=("autograd", "manual.mlp_backprop"))
 
 
-def write_graph(dot, path_stem, log=print):
-    """SVG when Graphviz's dot is installed, else the .dot text and how to install dot."""
+def write_graph(dot, path_stem, fmt="svg"):
+    """Render to path_stem.<fmt> with Graphviz's dot; without dot, write path_stem.dot instead.
+
+    Returns (path written, True if rendered / False if it is the DOT text).
+    """
     from . import viz
     try:
-        path = viz.render_graph(dot, path_stem, "svg")
-    except viz.GraphvizNotFoundError as e:
-        path = viz.save_dot(dot, path_stem + ".dot")
-        log(f"  (no SVG: {str(e).splitlines()[0]})")
-        log("  install Graphviz (apt-get install graphviz / brew install graphviz / "
-            "conda install graphviz) and render it with: dot -Tsvg " + path)
-    return path
+        return viz.render_graph(dot, path_stem, fmt), True
+    except viz.GraphvizNotFoundError:
+        return viz.save_dot(dot, path_stem + ".dot"), False
+
+
+def no_dot_message(dot_paths, fmt="svg"):
+    """What to do when dot is missing: one message, however many graphs were written."""
+    from . import viz
+    renders = "\n".join(f"    dot -T{fmt} {p} -o {os.path.splitext(p)[0]}.{fmt}" for p in dot_paths)
+    what = "the graphs were" if len(dot_paths) > 1 else "the graph was"
+    return (f"Graphviz's 'dot' program was not found on your PATH, so {what} saved as "
+            f"DOT text instead of {fmt.upper()}.\nInstall Graphviz with one of:\n"
+            f"{viz.INSTALL_COMMANDS}then render it with:\n{renders}")
 
 
 def count_nodes(dot):
@@ -187,11 +196,16 @@ def demo(args):
                           rankdir="TB")
     layers = viz.draw_graph(loss, model, collapse=True, show_grads=True, rankdir="TB")
     n_tensors, n_ops = count_nodes(full)
+    unrendered = []
     for dot, stem, what in [(full, "graph", f"every op ({n_tensors} tensors, {n_ops} ops), "
                                             f"numbered in backward order"),
                             (layers, "graph_layers", "one node per layer")]:
-        path = write_graph(dot, os.path.join(args.out, stem), log=lambda s: print("   " + s))
+        path, rendered = write_graph(dot, os.path.join(args.out, stem))
         print(f"   {path}: computation graph, {what}")
+        if not rendered:
+            unrendered.append(path)
+    if unrendered:
+        print("   " + no_dot_message(unrendered).replace("\n", "\n   "))
     for path in save_plots(model, history, X_val, y_val, args.out, log=lambda s: print("   " + s)):
         print(f"   {path}")
     print(f"done in {time.perf_counter() - start:.1f} s")
@@ -212,15 +226,15 @@ def graph(args):
                          backward_order=args.backward_order, run_backward=args.grads,
                          rankdir=args.rankdir)
     stem, ext = os.path.splitext(args.out)
-    fmt = ext.lstrip(".") or "svg"
+    fmt = ext.lstrip(".").lower() or "svg"
     if fmt == "dot":
         path = viz.save_dot(dot, args.out)
     elif fmt in ("svg", "png", "pdf"):
-        try:
-            path = viz.render_graph(dot, stem, fmt)
-        except viz.GraphvizNotFoundError as e:
-            print(f"tinygrad-edu graph: {e}", file=sys.stderr)
-            return 2
+        path, rendered = write_graph(dot, stem, fmt)
+        if not rendered:   # the DOT text is there, but not the file asked for
+            print(f"tinygrad-edu graph: wrote {path}. " + no_dot_message([path], fmt),
+                  file=sys.stderr)
+            return 1
     else:
         print(f"tinygrad-edu graph: --out must end in .svg, .png, .pdf or .dot, got {args.out}",
               file=sys.stderr)
@@ -271,53 +285,74 @@ def parse_ints(text, flag):
     return values
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's layout and adds "(default: ...)" to options that take a value."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:   # flags and optional outputs: nothing to say
+            return action.help
+        return super()._get_help_string(action)
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tinygrad-edu", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="train a BatchNorm MLP, check its gradients by hand, "
-                                    "draw its graph (start here)")
-    p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
-    p.add_argument("--dataset", choices=DATASETS, default="spirals")
-    p.add_argument("--samples", type=int, default=1200, help="points in the dataset")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=demo)
+    def command(name, run, help):
+        p = sub.add_parser(name, help=help, description=run.__doc__,
+                           formatter_class=HelpFormatter)
+        p.set_defaults(run=run)
+        return p
 
-    p = sub.add_parser("graph", help="draw the computation graph of an MLP's loss to a file")
-    p.add_argument("--dims", default="2,16,16,3", help="layer sizes, e.g. 2,16,16,3")
+    p = command("demo", demo, "train a BatchNorm MLP, check its gradients by hand, draw its "
+                              "graph (start here)")
+    p.add_argument("--out", default="demo_output", help="output folder")
+    p.add_argument("--dataset", choices=DATASETS, default="spirals", help="toy 2-D dataset")
+    p.add_argument("--samples", type=positive_int, default=1200, help="points in the dataset")
+    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
+    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+
+    p = command("graph", graph, "draw the computation graph of an MLP's loss to a file")
+    p.add_argument("--dims", default="2,16,16,3", help="layer sizes, input to output")
     p.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear")
-    p.add_argument("--batch", type=int, default=8, help="batch size of the random input")
+    p.add_argument("--batch", type=positive_int, default=8, help="batch size of the random input")
     p.add_argument("--out", default="graph.svg", help="file: .svg, .png, .pdf (need Graphviz's "
-                                                      "dot) or .dot (DOT text)")
+                                                      "dot; without it the .dot is written) or "
+                                                      ".dot (DOT text)")
     p.add_argument("--collapse", action="store_true", help="one node per layer instead of per op")
     p.add_argument("--cluster", action="store_true", help="box the ops of each module")
     p.add_argument("--backward-order", action="store_true",
                    help="number ops in the order backward() runs them")
     p.add_argument("--grads", action="store_true", help="run backward and show gradient norms")
-    p.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=graph)
+    p.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
+                   help="left to right or top to bottom")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch")
 
-    p = sub.add_parser("check", help="check every hand derivation in manual.py against autograd "
-                                     "and finite differences (exit status 1 on a mismatch)")
+    p = command("check", check, "check every hand derivation in manual.py against autograd "
+                                "and finite differences (exit status 1 on a mismatch)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    p.set_defaults(run=check)
 
-    p = sub.add_parser("train", help="train an MLP on a toy dataset")
-    p.add_argument("--dataset", choices=DATASETS, default="moons")
-    p.add_argument("--hidden", default="16,16", help="hidden sizes, e.g. 16,16 ('' for none)")
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--batchnorm", action="store_true")
-    p.add_argument("--samples", type=int, default=600)
-    p.add_argument("--seed", type=int, default=0)
+    p = command("train", train, "train an MLP on a toy dataset")
+    p.add_argument("--dataset", choices=DATASETS, default="moons", help="toy 2-D dataset")
+    p.add_argument("--hidden", default="16,16", help="hidden sizes ('' for none)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
+                   help="adam, or sgd with momentum 0.9")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate")
+    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="minibatch size")
+    p.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear")
+    p.add_argument("--samples", type=positive_int, default=600, help="points in the dataset")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
     p.add_argument("--out", default=None, help="folder for decision-boundary and loss plots")
-    p.set_defaults(run=train)
     return parser
 
 

@@ -34,11 +34,11 @@ class GraphvizNotFoundError(RuntimeError):
     """The Graphviz `dot` program, needed to render a drawing to a file, is not installed."""
 
 
+INSTALL_COMMANDS = ("    sudo apt-get install graphviz     (Debian/Ubuntu)\n"
+                    "    brew install graphviz             (macOS)\n"
+                    "    conda install graphviz            (conda)\n")
 INSTALL_HINT = ("rendering a graph needs the Graphviz 'dot' program, which was not found on "
-                "your PATH. Install it with one of:\n"
-                "    sudo apt-get install graphviz     (Debian/Ubuntu)\n"
-                "    brew install graphviz             (macOS)\n"
-                "    conda install graphviz            (conda)\n"
+                "your PATH. Install it with one of:\n" + INSTALL_COMMANDS +
                 "Meanwhile, graph.source is the DOT text, which needs no binary "
                 "(paste it into any Graphviz viewer).")
 
@@ -594,8 +594,9 @@ def backward_trace(loss, params=None):
     shows): the op, the output whose gradient arrived (named after its module
     and op, "fc1.MatMul"), that gradient's norm, each input receiving gradient
     with its shape and gradient norm, and the op's derivative rule. The
-    gradient norms are the totals after backward (a tensor used twice shows
-    the sum of both contributions).
+    gradient norms are what this backward gave each tensor in total (a tensor
+    used twice shows the sum of both contributions; gradient a leaf had
+    accumulated before is not counted).
     """
     roots = [loss]
     check_not_freed(roots, "backward_trace")
@@ -607,14 +608,22 @@ def backward_trace(loss, params=None):
     for t in ops:
         if not t._retains_grad:
             t._retains_grad, t.grad = True, None
+    # .grad accumulates: keep what was there, to report only this backward's share
+    earlier = {t: t.grad.data.copy() for t in order if t.grad is not None}
+
+    def received(x):
+        if x.grad is None:
+            return 0.0
+        g = x.grad.data
+        return float(np.linalg.norm(g - earlier[x] if x in earlier else g))
+
     try:
         loss.backward(retain_graph=True)
         rows = []
         for step, t in enumerate(reversed(ops), start=1):
-            inputs = [(names[x], x.shape, grad_norm(x) or 0.0) for x in t._parents
-                      if x.requires_grad]
+            inputs = [(names[x], x.shape, received(x)) for x in t._parents if x.requires_grad]
             rows.append(TraceRow(step, op_label(t._op, t._args or ()), derivative_rule(t._op),
-                                 names[t], t.shape, grad_norm(t) or 0.0, inputs))
+                                 names[t], t.shape, received(t), inputs))
     finally:
         for t, (retains, g) in before.items():
             if not retains:   # forget gradients the user didn't ask to keep
