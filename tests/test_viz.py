@@ -296,3 +296,10 @@ def test_backward_trace_reports_this_backward_only():
     assert [r.inputs for r in second] == [r.inputs for r in first]
     norm = next(g for r in second for name, _, g in r.inputs if name == "fc1.weight")
     assert norm == pytest.approx(np.linalg.norm(once))
+
+
+def test_non_tensors_are_refused_by_name():
+    with pytest.raises(TypeError, match="draw_graph: expected a Tensor.*ndarray"):
+        viz.draw_graph(np.ones(3))
+    with pytest.raises(TypeError, match="backward_trace: expected a Tensor.*float"):
+        viz.backward_trace(1.5)

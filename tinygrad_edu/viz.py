@@ -21,6 +21,7 @@ import graphviz
 import numpy as np
 
 from .autograd import topological_order
+from .tensor import Tensor
 
 # Elementwise ops that broadcast their inputs: an input of another shape was stretched.
 BROADCASTING_OPS = {"Add", "Sub", "Mul", "Div", "Maximum", "Where"}
@@ -59,8 +60,13 @@ class Drawing(graphviz.Digraph):
 
 # --- walking the graph ------------------------------------------------------------------------
 
-def as_roots(root):
-    return [root] if not isinstance(root, (list, tuple)) else list(root)
+def as_roots(root, who="draw_graph"):
+    roots = [root] if not isinstance(root, (list, tuple)) else list(root)
+    for r in roots:
+        if not isinstance(r, Tensor):
+            raise TypeError(f"{who}: expected a Tensor (or a list of Tensors), got "
+                            f"{type(r).__name__}")
+    return roots
 
 
 def collect(roots):
@@ -210,6 +216,7 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
     show_grads      add each tensor's gradient norm (or value in the scalar view)
     run_backward    first retain every intermediate gradient and run
                     root.backward(retain_graph=True), so show_grads has them all
+                    (leaves' .grad accumulate, as with any backward)
     cluster_modules box the nodes made by each Module (nested like the modules)
     collapse        True: draw each innermost Module call as one node (Linear,
                     BatchNorm1d, ...) instead of its ops; or a list of module paths
@@ -598,7 +605,7 @@ def backward_trace(loss, params=None):
     used twice shows the sum of both contributions; gradient a leaf had
     accumulated before is not counted).
     """
-    roots = [loss]
+    roots = as_roots(loss, "backward_trace")
     check_not_freed(roots, "backward_trace")
     order = topological_order(roots)
     names = tensor_names(collect(roots), parameter_names(params), module_paths(params))
