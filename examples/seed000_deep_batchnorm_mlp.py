@@ -192,6 +192,14 @@ def train(model, opt, data, epochs, check_by_hand=False, every=20):
     return log, worst
 
 
+def final_accuracies(model, data):
+    """(train accuracy, validation accuracy) in evaluation mode: the seed's last line."""
+    Xtr, ytr, Xva, yva = data
+    model.eval()
+    with tg.no_grad():
+        return accuracy(model(tg.Tensor(Xtr)), ytr), accuracy(model(tg.Tensor(Xva)), yva)
+
+
 def main(argv=None):
     args = parse_args(argv, __doc__.splitlines()[0])
     X, labels = three_clusters()
@@ -203,6 +211,8 @@ def main(argv=None):
     model = DeepBatchNormMLP().seed_init()
     seed_log, worst = train(model, SeedAdam(model.parameters(), lr=0.001), data, epochs,
                             check_by_hand=True)
+    final = final_accuracies(model, data)
+    print(f"  Final Train Acc: {final[0]:.4f} | Final Val Acc: {final[1]:.4f}")
     print(f"  autograd vs hand-written NumPy backward, all {epochs} epochs, all "
           f"{len(list(model.parameters()))} parameters: max |difference| = {worst:.1e}")
 
@@ -226,7 +236,7 @@ def main(argv=None):
         axes[1].set(title="validation accuracy", xlabel="epoch")
         axes[1].legend()
         save(fig, args, "seed000_deep_batchnorm_mlp")
-    return {"seed_log": seed_log, "max_grad_diff": worst, "bn1d_log": bn_log,
+    return {"seed_log": seed_log, "seed_final": final, "max_grad_diff": worst, "bn1d_log": bn_log,
             "adam_log": adam_log}
 
 

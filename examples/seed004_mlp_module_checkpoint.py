@@ -13,6 +13,8 @@ B. The same kind of model as an nn.Module with nn.Linear layers, trained by the
 C. Checkpoints: tg.save(model.state_dict(), path) writes an .npz file (no
    pickle); a freshly built model given tg.load(path) computes identical
    outputs, and a checkpoint that doesn't fit the model is refused, unchanged.
+   A full checkpoint {"model": ..., "optimizer": ..., "epoch": ...} (still .npz,
+   no pickle) lets training resume exactly where it stopped.
 
     python examples/seed004_mlp_module_checkpoint.py [--quick] [--plot] [--out DIR]
 """
@@ -117,7 +119,7 @@ def train_classifier(split, epochs):
         if epoch % 10 == 1 or epoch == epochs:
             print(f"   epoch {epoch:3d} | mean train loss {np.mean(losses):.4f} | "
                   f"test loss {val_loss:.4f} | test acc {val_acc:.4f}")
-    return model, val_acc
+    return model, optimizer, val_acc
 
 
 # --- C. checkpoints -------------------------------------------------------------
@@ -144,6 +146,30 @@ def checkpoint_round_trip(model, X, folder):
     return identical and not before, refused
 
 
+def resume_from_full_checkpoint(model, optimizer, epoch, split, folder):
+    """Save model + optimizer (Adam's moments) + epoch in one file, resume in a fresh
+    model and optimizer, and check both continue with bit-identical parameters."""
+    path = tg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "epoch": epoch}, os.path.join(folder, "resume.npz"))
+    checkpoint = tg.load(path)
+    resumed = Classifier()
+    resumed_opt = optim.Adam(resumed.parameters())
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_opt.load_state_dict(checkpoint["optimizer"])   # lr and moments come back too
+    Xtr, ytr = split[0], split[2]
+    for m, opt in ((model, optimizer), (resumed, resumed_opt)):
+        m.train()
+        for xb, yb in data.DataLoader(Xtr, ytr, batch_size=32, shuffle=True, seed=7):
+            opt.zero_grad()
+            cross_entropy(m(xb), yb).backward()
+            opt.step()
+    same = all(np.array_equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                    resumed.state_dict().values()))
+    print(f"   resumed from epoch {checkpoint['epoch']} (lr {resumed_opt.param_groups[0]['lr']}): "
+          f"one more epoch gives identical parameters: {same}")
+    return same
+
+
 def main(argv=None):
     args = parse_args(argv, __doc__.splitlines()[0])
     split = blob_data()
@@ -157,13 +183,15 @@ def main(argv=None):
 
     epochs = 20 if args.quick else 100
     print(f"B) nn.Module + optim.Adam + DataLoader + cross_entropy, {epochs} epochs")
-    model, val_acc = train_classifier(split, epochs)
+    model, optimizer, val_acc = train_classifier(split, epochs)
     results["module_test_acc"] = val_acc
 
     print("C) save, reload, compare")
     with tempfile.TemporaryDirectory() as folder:
         identical, refused = checkpoint_round_trip(model, split[1], folder)
-    results.update(reload_identical=identical, mismatch_refused=refused)
+        resumed = resume_from_full_checkpoint(model, optimizer, epochs, split, folder)
+    results.update(reload_identical=identical, mismatch_refused=refused,
+                   resume_identical=resumed)
 
     plt = pyplot(args)
     if plt is not None:

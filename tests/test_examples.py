@@ -58,6 +58,8 @@ def test_seed000_quick_log_matches_the_seed_to_4_decimals():
     for row, expected in zip(log, SEED000_LOG):
         assert row[0] == expected[0]
         assert as_printed(row) == as_printed(expected), f"epoch {row[0]}"
+    final = quick("seed000_deep_batchnorm_mlp")["seed_final"]   # after the quick 60 epochs
+    assert as_printed((None,) + final) == as_printed(SEED000_LOG[3])[1:]
 
 
 def test_seed000_autograd_equals_the_hand_written_backward_at_every_epoch():
@@ -71,6 +73,8 @@ def test_seed000_full_200_epochs_match_every_printed_line():
     model = ex.DeepBatchNormMLP().seed_init()
     log, _ = ex.train(model, ex.SeedAdam(model.parameters(), lr=0.001), data, 200)
     assert [as_printed(r) for r in log] == [as_printed(r) for r in SEED000_LOG]
+    # the seed's closing line: "Final Train Acc: 0.8938 | Final Val Acc: 0.8625"
+    assert as_printed((None,) + ex.final_accuracies(model, data)) == ("0.8938", "0.8625")
 
 
 def test_seed000_library_batchnorm_and_adam():
@@ -154,6 +158,7 @@ def test_seed004_module_loop_and_checkpoint_round_trip():
     assert r["module_test_acc"] > 0.97
     assert r["reload_identical"] is True
     assert r["mismatch_refused"] is True
+    assert r["resume_identical"] is True
 
 
 # --- real data ---------------------------------------------------------------------------
