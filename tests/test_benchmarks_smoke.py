@@ -112,3 +112,16 @@ def test_run_py_quick_prints_its_settings_and_a_table():
     assert "threads: 1 for every engine" in out.stdout
     assert "malloc: tuned: MALLOC_TRIM_THRESHOLD_=" in out.stdout
     assert "W3 500-op chain" in out.stdout and "us/op fwd+bwd" in out.stdout
+
+
+@pytest.mark.parametrize("workload", ["w1", "w2"])
+def test_engines_that_disagree_are_never_timed(monkeypatch, workload):
+    from benchmarks import suite
+    module = {"w1": w1_seed_mlp, "w2": w2_mnist_mlp}[workload]
+    monkeypatch.setattr(module, "make_steps", lambda engines: {"tinygrad_edu": lambda: 1.0,
+                                                               "numpy": lambda: 1.5})
+    timed = []
+    monkeypatch.setattr(suite, "interleaved_medians", lambda *a, **k: timed.append(a))
+    with pytest.raises(AssertionError, match="loss 0 differs between tinygrad_edu"):
+        suite.WORKLOADS[workload](common.Table(), True)
+    assert timed == []
