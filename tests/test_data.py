@@ -128,6 +128,13 @@ def test_dataloader_reshuffles_each_epoch_reproducibly():
     for a, b in zip(first, epochs(0)):
         np.testing.assert_array_equal(a, b)               # same seed, same sequence
     assert not np.array_equal(first[0], epochs(1)[0])
+    # seed=None: tinygrad_edu.manual_seed makes the run reproducible, as torch.manual_seed
+    tg.manual_seed(5)
+    unseeded = epochs(None)
+    tg.manual_seed(5)
+    for a, b in zip(unseeded, epochs(None)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(unseeded[0], unseeded[1])
 
 
 def test_dataloader_errors():

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, default_generator
 
 
 def _counts(n_samples, n_groups, who):
@@ -155,8 +155,10 @@ class DataLoader:
 
     The last batch holds the leftover samples (or is dropped with drop_last=True).
     shuffle=True draws a new order every epoch from a generator seeded once with
-    `seed`, so a run is reproducible and epochs still differ. With y=None each
-    batch is just a Tensor of X rows.
+    `seed`, so a run is reproducible and epochs still differ. With seed=None the
+    orders come from the generator tinygrad_edu.manual_seed seeds (as PyTorch's
+    DataLoader follows torch.manual_seed). With y=None each batch is just a
+    Tensor of X rows.
     """
 
     def __init__(self, X, y=None, batch_size=32, shuffle=False, seed=None, drop_last=False):
@@ -167,7 +169,7 @@ class DataLoader:
         if int(batch_size) < 1:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
-        self.rng = np.random.default_rng(seed)
+        self.rng = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):
         n, b = len(self.X), self.batch_size
@@ -175,7 +177,8 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.X)
-        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        rng = self.rng if self.rng is not None else default_generator()
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
         for i in range(len(self)):
             idx = order[i * self.batch_size:(i + 1) * self.batch_size]
             xb = Tensor(self.X[idx])
