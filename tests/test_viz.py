@@ -219,6 +219,8 @@ def test_render_svg_for_real(tmp_path):
     assert "fc1.weight" in svg and "bn1 (BatchNorm1d)" in svg and "#1 Div" in svg
     png = viz.render_graph(dot, tmp_path / "graph.png", "png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    pdf = viz.render_graph(dot, tmp_path / "graph", "pdf")
+    assert pdf.endswith("graph.pdf") and open(pdf, "rb").read(5) == b"%PDF-"
 
 
 def test_missing_dot_gives_one_clear_error(tmp_path, monkeypatch):
