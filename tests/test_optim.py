@@ -255,6 +255,11 @@ def test_load_state_dict_rejects_mismatches_without_changing():
     assert other.param_groups[0]["lr"] == 0.2 and other.state == {}
     with pytest.raises(TypeError, match="'state' and 'param_groups'"):
         other.load_state_dict({"state": {}})
+    sgd = optim.SGD([p], lr=0.1, momentum=0.9)
+    sgd.step()
+    with pytest.raises(ValueError, match="'momentum_buffer' of parameter 0 is not Adam state"):
+        other.load_state_dict(sgd.state_dict())
+    assert other.param_groups[0]["lr"] == 0.2 and other.state == {}
     with pytest.raises(ValueError, match="1 parameter groups saved, 2"):
         optim.Adam([{"params": [nn.Parameter(np.ones(1))]},
                     {"params": [nn.Parameter(np.ones(1))]}]).load_state_dict(opt.state_dict())

@@ -152,6 +152,10 @@ class Optimizer:
             p, group = params[i]
             entry = self.init_state(p, group)
             for k, v in s.items():
+                if k not in entry:   # e.g. SGD's momentum_buffer offered to Adam
+                    raise ValueError(f"{who}.load_state_dict: state {k!r} of parameter {i} "
+                                     f"is not {who} state (expected "
+                                     f"{sorted(n for n in entry if not n.startswith('_'))})")
                 if isinstance(v, (np.ndarray, Tensor)):
                     v = np.array(v.data if isinstance(v, Tensor) else v, dtype=p.dtype)
                     if v.shape != p.shape:
