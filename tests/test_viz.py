@@ -305,3 +305,10 @@ def test_non_tensors_are_refused_by_name():
         viz.draw_graph(np.ones(3))
     with pytest.raises(TypeError, match="backward_trace: expected a Tensor.*float"):
         viz.backward_trace(1.5)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_max_nodes_must_be_positive(bad):
+    _, _, y = tiny()
+    with pytest.raises(ValueError, match="max_nodes must be a positive int or None"):
+        viz.draw_graph(y, max_nodes=bad)

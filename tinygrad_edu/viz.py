@@ -239,6 +239,8 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
                          "params=model (or model=model)")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
     if run_backward:
         retain_all_grads(roots[0])
         roots[0].backward(retain_graph=True)
