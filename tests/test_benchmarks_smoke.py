@@ -125,3 +125,14 @@ def test_engines_that_disagree_are_never_timed(monkeypatch, workload):
     with pytest.raises(AssertionError, match="loss 0 differs between tinygrad_edu"):
         suite.WORKLOADS[workload](common.Table(), True)
     assert timed == []
+
+
+def test_run_py_without_torch_skips_its_column():
+    hide_torch = ("import runpy, sys; sys.modules['torch'] = None; "   # import torch -> ImportError
+                  f"sys.argv = ['run.py', '--quick', '--only', 'w3']; "
+                  f"runpy.run_path({str(ROOT / 'benchmarks' / 'run.py')!r}, run_name='__main__')")
+    out = subprocess.run([sys.executable, "-c", hide_torch], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "torch not installed" in out.stdout and "W3 500-op chain" in out.stdout
+    assert "torch  " not in out.stdout.split("W3", 1)[1]   # no torch row in the table

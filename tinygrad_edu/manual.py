@@ -43,6 +43,7 @@ def linear_backward(dy, x, W):
 # --- activations (elementwise: dL/dx = dL/dy * f'(x)) ------------------------------------
 
 def relu(x):
+    """y = max(x, 0), elementwise."""
     return np.maximum(x, 0)
 
 
