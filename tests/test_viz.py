@@ -179,8 +179,10 @@ def test_micrograd_view_of_a_scalar_graph():
 def test_a_freed_graph_gives_a_clear_error():
     _, _, y = tiny()
     y.backward()
-    with pytest.raises(RuntimeError, match="freed by backward"):
+    with pytest.raises(RuntimeError, match="draw_graph: .* freed by backward.*run_backward"):
         viz.draw_graph(y)
+    with pytest.raises(RuntimeError, match="backward_trace: .* freed by backward"):
+        viz.backward_trace(y)
 
 
 def test_100k_chain_draws_summarised_without_recursion():

@@ -104,13 +104,12 @@ def nearest(roots, limit):
     return kept
 
 
-def check_not_freed(roots, who):
+def check_not_freed(roots, who, hint):
     for r in roots:
         if r._op is not None and r._parents is None:
             raise RuntimeError(
-                f"{who}: the graph behind this tensor was freed by backward(); draw it before "
-                f"calling backward, or call backward(retain_graph=True) "
-                f"(draw_graph(..., run_backward=True) does that for you)")
+                f"{who}: the graph behind this tensor was freed by backward(); call {who} "
+                f"before backward(), or call backward(retain_graph=True) ({hint})")
 
 
 def backward_steps(roots):
@@ -232,7 +231,7 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
     is the DOT text; render_graph writes a file).
     """
     roots = as_roots(root)
-    check_not_freed(roots, "draw_graph")
+    check_not_freed(roots, "draw_graph", "draw_graph(..., run_backward=True) does that for you")
     model = model if model is not None else (params if hasattr(params, "named_modules") else None)
     if (cluster_modules or collapse) and model is None:
         raise ValueError("draw_graph: cluster_modules and collapse need the model: pass it as "
@@ -608,7 +607,7 @@ def backward_trace(loss, params=None):
     accumulated before is not counted).
     """
     roots = as_roots(loss, "backward_trace")
-    check_not_freed(roots, "backward_trace")
+    check_not_freed(roots, "backward_trace", "backward_trace runs backward itself")
     order = topological_order(roots)
     names = tensor_names(collect(roots), parameter_names(params), module_paths(params))
     names[loss] = loss.name or "loss"
