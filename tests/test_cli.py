@@ -1,4 +1,5 @@
-"""The command line: demo, graph, check, train (in-process), and --help in a subprocess."""
+"""The command line in-process; --help and runs without Graphviz in a subprocess."""
+import os
 import subprocess
 import sys
 
@@ -47,7 +48,8 @@ def run_without_dot(tmp_path, *args):
     empty = tmp_path / "bin"
     empty.mkdir(exist_ok=True)
     return subprocess.run([sys.executable, "-m", "tinygrad_edu", *args], capture_output=True,
-                          text=True, timeout=120, env={"PATH": str(empty)}, cwd=tmp_path)
+                          text=True, timeout=120, env={**os.environ, "PATH": str(empty)},
+                          cwd=tmp_path)
 
 
 def test_demo_without_graphviz_writes_dot_text(tmp_path):

@@ -289,7 +289,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
     """Keeps the description's layout and adds "(default: ...)" to options that take a value."""
 
     def _get_help_string(self, action):
-        if action.default is None or action.default is False:   # flags and optional outputs: nothing to say
+        # flags and optional outputs: "(default: False)" would only be noise
+        if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 
