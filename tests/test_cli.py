@@ -83,7 +83,7 @@ def test_graph_command_without_graphviz(tmp_path):
 
 @pytest.mark.parametrize("ext", ["svg", "dot"])
 def test_graph_command(tmp_path, capsys, ext):
-    path = tmp_path / f"g.{ext}"
+    path = tmp_path / "new_folder" / f"g.{ext}"   # made if missing
     code = cli.main(["graph", "--dims", "2,8,3", "--batchnorm", "--out", str(path),
                      "--cluster", "--backward-order"])
     assert code == 0

@@ -227,6 +227,8 @@ def graph(args):
                          rankdir=args.rankdir)
     stem, ext = os.path.splitext(args.out)
     fmt = ext.lstrip(".").lower() or "svg"
+    if fmt in ("dot", "svg", "png", "pdf") and os.path.dirname(args.out):
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
     if fmt == "dot":
         path = viz.save_dot(dot, args.out)
     elif fmt in ("svg", "png", "pdf"):
