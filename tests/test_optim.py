@@ -160,6 +160,21 @@ def test_parameters_without_grad_are_skipped():
     assert a.data[0] < 1
 
 
+
+def test_frozen_parameters_are_accepted_and_left_alone():
+    # the fine-tuning habit: freeze part of a model, pass model.parameters() as usual
+    model = nn.MLP([2, 3, 2])
+    model.fc1.requires_grad_(False)
+    frozen = model.fc1.weight.data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    F.cross_entropy(model(tg.randn(4, 2)), [0, 1, 1, 0]).backward()
+    opt.step()
+    assert model.fc1.weight.grad is None
+    np.testing.assert_array_equal(model.fc1.weight.data, frozen)
+    with pytest.raises(ValueError, match="computed from other tensors"):
+        optim.SGD([tg.ones(2, requires_grad=True) * 2], lr=0.1)
+
+
 def test_zero_grad_sets_none():
     p = nn.Parameter(np.ones(2))
     (p * 3).sum().backward()

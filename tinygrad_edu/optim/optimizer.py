@@ -8,6 +8,7 @@ with NumPy, in place: optimizer steps are not recorded in any graph.
 import numpy as np
 
 from ..autograd import enable_grad
+from ..nn.module import Parameter
 from ..tensor import Tensor
 
 
@@ -42,9 +43,15 @@ class Optimizer:
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, not a Tensor")
-            if not p.is_leaf or not p.requires_grad:
-                raise ValueError(f"{who}: parameter {i} (shape {p.shape}) must be a leaf "
-                                 f"tensor with requires_grad=True")
+            if not p.is_leaf:
+                raise ValueError(f"{who}: parameter {i} (shape {p.shape}) is computed from "
+                                 f"other tensors; only leaf tensors can be optimized")
+            # A frozen nn.Parameter (requires_grad_(False)) is allowed, as in PyTorch:
+            # it never gets a .grad, so step() leaves it alone. A plain tensor without
+            # requires_grad is more likely a forgotten requires_grad=True.
+            if not p.requires_grad and not isinstance(p, Parameter):
+                raise ValueError(f"{who}: parameter {i} (shape {p.shape}) must have "
+                                 f"requires_grad=True")
             if id(p) in seen:
                 raise ValueError(f"{who}: parameter {i} (shape {p.shape}) appears in more "
                                  f"than one place")
