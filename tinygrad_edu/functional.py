@@ -50,6 +50,9 @@ def reduce(loss, reduction, who):
 def class_targets(target, logits, who):
     """Integer class labels as an int array, checked against the logits' shape."""
     labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{who}: class targets must be integers, got dtype {labels.dtype} "
+                        f"(for probabilities pass an array shaped like the logits)")
     if labels.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(f"{who}: class targets of shape {labels.shape} don't fit logits of "
                          f"shape {logits.shape} (expected {logits.shape[:1] + logits.shape[2:]})")
@@ -60,8 +63,10 @@ def class_targets(target, logits, who):
 
 
 def pick_class(scores, labels):
-    """scores[n, labels[n]] for each row n (shape (N,)): the score of the true class."""
-    return scores[np.arange(scores.shape[0]), labels]
+    """scores[n, labels[n], ...]: the score of the true class, of shape labels.shape
+    ((N,) for logits (N, C); (N, d1, ...) for (N, C, d1, ...))."""
+    idx = np.indices(labels.shape, sparse=True)
+    return scores[(idx[0], labels) + tuple(idx[1:])]
 
 
 def nll_loss(log_probs, target, reduction="mean"):
@@ -105,8 +110,9 @@ def mse_loss(input, target, reduction="mean"):
 
 def binary_cross_entropy(input, target, reduction="mean"):
     """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 as PyTorch."""
-    log_p = input.log().clip(min=-100)
-    log_1mp = (1 - input).log().clip(min=-100)
+    floor = np.exp(-100.0)   # log clamped at -100 as PyTorch, finite gradient at 0 and 1
+    log_p = input.clip(min=floor).log()
+    log_1mp = (1 - input).clip(min=floor).log()
     return reduce(-(target * log_p + (1 - target) * log_1mp), reduction, "binary_cross_entropy")
 
 
