@@ -105,3 +105,22 @@ def test_check_derivations_catches_a_planted_bug(monkeypatch):
     assert failed == {("tanh", "x")}
     text = report.table()
     assert "FAIL tanh: x: worst element" in text and "1 of" in text and "WRONG" in text
+
+
+def test_a_model_and_a_manual_backward_function():
+    model = nn.MLP([2, 5, 3], generator=np.random.default_rng(0))
+    X, y = np.random.default_rng(1).standard_normal((8, 2)), np.arange(8) % 3
+    cross_entropy(model(tg.Tensor(X)), y).backward()
+
+    def my_backward(m, slip=0.0):
+        layers = [{"W": m.fc1.weight.data, "b": m.fc1.bias.data},
+                  {"W": m.fc2.weight.data, "b": m.fc2.bias.data}]
+        _, grads = manual.mlp_backprop(X, y, layers)
+        grads["b2"] = grads["b2"] + slip
+        return {"fc1.weight": grads["W1"], "fc1.bias": grads["b1"],
+                "fc2.weight": grads["W2"], "fc2.bias": grads["b2"]}
+
+    assert check.compare_gradients(model, my_backward, verbose=False).passed
+    result = check.compare_gradients(model, lambda m: my_backward(m, slip=1e-3), verbose=False)
+    assert not result.passed
+    assert "fc2.bias" in str(result) and "FAIL" in str(result)

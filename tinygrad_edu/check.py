@@ -293,7 +293,8 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
 
     autograd: dict name -> Tensor/ndarray, or a Module (its parameters' .grad
               after backward(), named as in named_parameters()).
-    manual:   dict name -> ndarray (e.g. from manual.mlp_backprop).
+    manual:   dict name -> ndarray (e.g. from manual.mlp_backprop), or a function
+              that takes `autograd` (your model) and returns such a dict.
     rename:   optional dict manual name -> autograd name ({"W1": "layers.0.weight"}).
 
     An element passes when |autograd - manual| <= atol + rtol * |manual|. The
@@ -301,6 +302,8 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
     Returns a GradientComparison (truthy when all pass) and, with verbose=True,
     prints its table; a failing row names the parameter and its worst element.
     """
+    if callable(manual):
+        manual = manual(autograd)   # your backward, run on the same model
     ours = {k: as_array(v) for k, v in gradients_of(autograd).items()}
     theirs = {(rename or {}).get(k, k): as_array(v) for k, v in gradients_of(manual).items()}
     names = list(ours) + [k for k in theirs if k not in ours]

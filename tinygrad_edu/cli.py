@@ -66,7 +66,12 @@ def check_model_gradients(model, X, y, verbose=True):
     from .tensor import Tensor
     model.train()
     model.zero_grad()
+    # A training-mode forward updates BatchNorm's running statistics: put them back
+    # afterwards, so checking the gradients leaves the trained model as it was.
+    buffers = [(b, b.data.copy()) for _, b in model.named_buffers()]
     loss = cross_entropy(model(Tensor(X)), y)
+    for b, saved in buffers:
+        b.data = saved
     loss.backward(retain_graph=True)   # kept so the graph can be drawn afterwards
     layers, rename = mlp_arrays(model)
     _, grads = manual.mlp_backprop(X, y, layers, eps=model._modules["bn1"].eps
