@@ -23,21 +23,25 @@ def make_input(shape=(16, 16), seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
+def run_chain(h, ops):
+    """The chain on a tinygrad_edu or torch tensor (both have * + and .tanh())."""
+    for op in ops:
+        if op == "mul":
+            h = h * SCALE
+        elif op == "add":
+            h = h + SHIFT
+        else:
+            h = h.tanh()
+    return h
+
+
 def tinygrad_chain(x0, ops):
     """Forward + backward; returns (sum of the output, gradient wrt the input) as NumPy."""
     import tinygrad_edu as tg
     x = tg.tensor(x0, requires_grad=True)
 
     def run():
-        h = x
-        for op in ops:
-            if op == "mul":
-                h = h * SCALE
-            elif op == "add":
-                h = h + SHIFT
-            else:
-                h = h.tanh()
-        out = h.sum()
+        out = run_chain(x, ops).sum()
         x.grad = None
         out.backward()
         return out.item(), x.grad.data
@@ -48,15 +52,7 @@ def torch_chain(x0, ops):
     x = torch.tensor(x0, requires_grad=True)
 
     def run():
-        h = x
-        for op in ops:
-            if op == "mul":
-                h = h * SCALE
-            elif op == "add":
-                h = h + SHIFT
-            else:
-                h = h.tanh()
-        out = h.sum()
+        out = run_chain(x, ops).sum()
         x.grad = None
         out.backward()
         return out.item(), x.grad.numpy()
