@@ -366,22 +366,22 @@ class Tensor:
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """log(sum(exp(x))), computed as m + log(sum(exp(x - m))) with m = max(x)."""
         axis, keepdims = reduction_args(self, "logsumexp", axis, keepdims, dim, keepdim)
-        m = np.max(self._data, axis=axis, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)   # all -inf rows: avoid inf - inf
+        m = max_shift(self._data, axis)
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
         return out if keepdims else out.reshape(np.squeeze(m, axis).shape)
 
     def softmax(self, axis=-1, *, dim=None):
         """exp(x) / sum(exp(x)) along axis, shifted by the max so it cannot overflow."""
         axis = pick(axis, dim)
-        shifted = self - np.max(self._data, axis=axis, keepdims=True)
+        shifted = self - max_shift(self._data, axis)
         e = shifted.exp()
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis=-1, *, dim=None):
-        """x - logsumexp(x) along axis."""
+        """x - logsumexp(x) along axis, as (x - m) - log(sum(exp(x - m))) with m = max(x)."""
         axis = pick(axis, dim)
-        return self - self.logsumexp(axis, keepdims=True)
+        shifted = self - max_shift(self._data, axis)
+        return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return wrap(np.argmax(self._data, axis=pick(axis, dim),
@@ -557,6 +557,16 @@ def apply(op, inputs, args=()):
             result._saved_version = sum([x._version if x._base is None else x._base._version
                                          for x in inputs])
     return result
+
+
+def max_shift(array, axis):
+    """The max along axis (kept), as a constant to subtract before exp so it cannot overflow.
+
+    A constant: the results don't depend on it mathematically, so no gradient
+    flows through it. Rows that are all -inf shift by 0 instead (inf - inf is nan).
+    """
+    m = np.max(array, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
 
 
 def version_owner(t):
