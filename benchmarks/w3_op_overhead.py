@@ -35,28 +35,24 @@ def run_chain(h, ops):
     return h
 
 
-def tinygrad_chain(x0, ops):
-    """Forward + backward; returns (sum of the output, gradient wrt the input) as NumPy."""
-    import tinygrad_edu as tg
-    x = tg.tensor(x0, requires_grad=True)
-
+def autograd_chain(x, ops):
+    """Forward + backward from leaf `x` (tinygrad_edu or torch); returns
+    (sum of the output, gradient wrt the input) as NumPy."""
     def run():
         out = run_chain(x, ops).sum()
         x.grad = None
         out.backward()
-        return out.item(), x.grad.data
+        return out.item(), np.asarray(x.grad)
     return run
+
+
+def tinygrad_chain(x0, ops):
+    import tinygrad_edu as tg
+    return autograd_chain(tg.tensor(x0, requires_grad=True), ops)
 
 
 def torch_chain(x0, ops):
-    x = torch.tensor(x0, requires_grad=True)
-
-    def run():
-        out = run_chain(x, ops).sum()
-        x.grad = None
-        out.backward()
-        return out.item(), x.grad.numpy()
-    return run
+    return autograd_chain(torch.tensor(x0, requires_grad=True), ops)
 
 
 def numpy_forward(x0, ops):
