@@ -127,8 +127,9 @@ class MLP:
 
 # --- W3: an elementwise chain ---------------------------------------------------
 
-def chain_forward(x, ops, scale, shift):
-    """Apply `ops` ("mul", "add", "tanh") in order; returns the result."""
+def chain_forward(x, ops, scale, shift, saved=None):
+    """Apply `ops` ("mul", "add", "tanh") in order; returns the result. With a list
+    `saved`, the tanh outputs (what the backward needs) are appended to it."""
     for op in ops:
         if op == "mul":
             x = x * scale
@@ -136,6 +137,8 @@ def chain_forward(x, ops, scale, shift):
             x = x + shift
         else:
             x = np.tanh(x)
+            if saved is not None:
+                saved.append(x)
     return x
 
 
@@ -143,14 +146,7 @@ def chain_forward_backward(x, ops, scale, shift):
     """(chain(x), d sum(chain(x)) / dx) by hand: the forward keeps the tanh outputs
     the backward needs."""
     saved = []
-    for op in ops:
-        if op == "mul":
-            x = x * scale
-        elif op == "add":
-            x = x + shift
-        else:
-            x = np.tanh(x)
-            saved.append(x)
+    x = chain_forward(x, ops, scale, shift, saved)
     g = np.ones_like(x)
     for op in reversed(ops):
         if op == "mul":
