@@ -167,8 +167,10 @@ def check_versions(node):
             f"backward: the output of {op.name} (shape {node.shape}) was modified in "
             f"place after the forward pass, but {op.name}'s gradient needs its original "
             f"value.")
+    if not op.saves_inputs:
+        return
     versions = [x._version if x._base is None else x._base._version for x in node._parents]
-    if op.saves_inputs and sum(versions) != node._saved_version:
+    if sum(versions) != node._saved_version:
         changed = ", ".join(
             f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
             f"{', a view of a tensor of shape ' + str(x._base.shape) if x._base is not None else ''}"

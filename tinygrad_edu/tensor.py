@@ -540,8 +540,8 @@ def apply(op, inputs, args=()):
         shapes = " and ".join(str(x.shape) for x in inputs)
         raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
     result = wrap(out)
-    if op.view and out.base is not None and np.may_share_memory(out, x._data):
-        result._base = version_owner(x)   # W.T changes whenever W does
+    if op.view and out.base is not None and np.may_share_memory(out, inputs[0]._data):
+        result._base = version_owner(inputs[0])   # W.T changes whenever W does
     if state.anomaly:
         result._trace = creation_site()
         check_finite(out, "forward", op, result._trace)
