@@ -6,7 +6,7 @@ compare the results against finite differences, PyTorch, and manual.py.)
 """
 import numpy as np
 
-from .tensor import Tensor, as_tensor, where, manual_seed, default_generator  # noqa: F401
+from .tensor import Tensor, as_tensor, default_generator
 
 
 def relu(x):
