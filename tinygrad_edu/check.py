@@ -8,6 +8,7 @@ A failure names the input, the output and input element, and both values.
 import numpy as np
 
 from .autograd import grad
+from .formatting import fmt_shape, format_table
 from .tensor import Tensor
 
 
@@ -231,20 +232,8 @@ class GradientComparison:
         return f"<GradientComparison {len(self.rows)} gradients, {'passed' if self else 'FAILED'}>"
 
 
-def fmt_shape(shape):
-    return "-" if shape is None else str(tuple(shape))
-
-
 def fmt_err(x):
     return "-" if x is None else f"{x:.2e}"
-
-
-def format_table(head, body):
-    """Left-aligned text columns (a header, a rule, then the rows)."""
-    widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
-    def line(row):
-        return "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
-    return [line(head), line(["-" * w for w in widths])] + [line(row) for row in body]
 
 
 def as_array(g):

@@ -21,6 +21,7 @@ import graphviz
 import numpy as np
 
 from .autograd import topological_order
+from .formatting import fmt_shape, format_table
 from .tensor import Tensor
 
 # Elementwise ops that broadcast their inputs: an input of another shape was stretched.
@@ -168,10 +169,6 @@ def tensor_names(order, names, paths):
 
 
 # --- labels -----------------------------------------------------------------------------------
-
-def fmt_shape(shape):
-    return "scalar" if shape == () else str(tuple(shape))
-
 
 def summarize(array):
     """A short text for some values: the numbers themselves if few, else mean and std."""
@@ -574,7 +571,6 @@ class BackwardTrace:
         return iter(self.rows)
 
     def table(self):
-        from .check import format_table
         head = ["step", "op", "d(output)", "|grad|", "sends gradient to", "rule"]
         body = [[r.step, r.op, f"d {r.output} {fmt_shape(r.shape)}", f"{r.grad_norm:.3g}",
                  ", ".join(f"d {n} {fmt_shape(s)} |{g:.3g}|" for n, s, g in r.inputs), r.rule]
