@@ -10,13 +10,13 @@ from tinygrad_edu.check import GradcheckError
 from tinygrad_edu.tensor import apply
 
 # d/dx e^x is e^x; this one claims 2 e^x.
-bad_exp = ops.Op("BadExp", np.exp, lambda g, y, x: g * 2 * y, saves="y")
+bad_exp = ops.Op("BadExp", np.exp, lambda g, y, x: g * 2 * y, reads="y")
 # Right first derivative of x^3 (3 x^2), but computed from x.data: a constant to
 # the graph, so its own derivative (6 x) is lost.
 flat_cube = ops.Op("FlatCube", lambda x: x ** 3, lambda g, y, x: g * (3 * x.data ** 2),
-                   saves="x")
+                   reads="x")
 # Right first derivative via detach(): the same mistake, spelled differently.
-detached_sin = ops.Op("DetachedSin", np.sin, lambda g, y, x: g * x.detach().cos(), saves="x")
+detached_sin = ops.Op("DetachedSin", np.sin, lambda g, y, x: g * x.detach().cos(), reads="x")
 
 
 def test_gradcheck_passes_on_right_gradients(randt):
@@ -84,7 +84,7 @@ def test_gradcheck_handles_several_outputs(randt):
 
 def test_gradcheck_tolerances():
     # a gradient off by 1e-4 relative: caught with the defaults, passes with rtol=1e-3
-    slightly = ops.Op("Slightly", np.exp, lambda g, y, x: g * y * (1 + 1e-4), saves="y")
+    slightly = ops.Op("Slightly", np.exp, lambda g, y, x: g * y * (1 + 1e-4), reads="y")
     x = tg.tensor([1.0], requires_grad=True)
     fn = lambda x: apply(slightly, (x,))    # noqa: E731
     assert tg.gradcheck(fn, [x], rtol=1e-3)
