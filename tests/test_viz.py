@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn, viz
-from tinygrad_edu.autograd import topological_order
+from tinygrad_edu.autograd import walk
 from tinygrad_edu.functional import cross_entropy
 
 
@@ -103,7 +103,7 @@ def test_scalar_constants_are_written_into_the_op():
 def test_backward_order_numbers_ops_like_the_engine():
     model, loss = mlp_loss()
     dot = viz.draw_graph(loss, model, backward_order=True)
-    ops = [t for t in reversed(topological_order([loss])) if t._op is not None]
+    ops = [t for t in reversed(list(walk([loss], grad_only=True))) if t._op is not None]
     numbers = sorted(int(line.split('label="#')[1].split(" ")[0])
                      for line in dot.body if 'label="#' in line)
     assert numbers == list(range(1, len(ops) + 1))
@@ -264,7 +264,7 @@ def test_backward_trace_gives_the_same_gradients_as_backward():
     for (name, pa), (_, pb) in zip(model_a.named_parameters(), model_b.named_parameters()):
         np.testing.assert_array_equal(pa.grad.data, pb.grad.data, err_msg=name)
     # intermediates don't keep gradients they were not asked to keep
-    inner = [t for t in topological_order([loss_b]) if t._op is not None]
+    inner = [t for t in walk([loss_b], grad_only=True) if t._op is not None]
     assert all(t.grad is None and not t._retains_grad for t in inner)
     assert len(trace) == len(inner)
 

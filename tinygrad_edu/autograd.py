@@ -1,30 +1,72 @@
-"""The backward engine, grad(), and the recording switches.
+"""The backward engine, grad(), the recording switches, and the version counters.
 
 backward() in four steps:
-  1. order the graph topologically with an explicit stack (no recursion, so a
-     100,000-op chain is fine), checking before anything changes that no saved
-     tensor was modified in place and that the graph was not already freed;
-  2. walk it in reverse, keeping each node's incoming gradient in a dict local
-     to this pass and popping it once used (memory is released early);
-  3. for each input of a node, call that op's VJP from the derivative table
-     (ops.py) and sum the result back to the input's shape, undoing
+  1. walk(): the graph behind the roots in topological order, with an explicit
+     stack (no recursion, so a 100,000-op chain is fine). The same walk serves
+     the drawings and the backward trace;
+  2. validate(): before anything changes, check that the graph was not freed by
+     an earlier backward and that no value a VJP reads was modified in place;
+  3. run the VJPs in reverse order, keeping each node's incoming gradient in a
+     dict local to this pass and popping it once used (memory is released
+     early), and sum each result back to its input's shape, undoing
      broadcasting: the one place where that happens;
   4. give leaves (and tensors that asked with retain_grad()) their .grad, and
-     drop each node's references to its inputs unless retain_graph=True.
+     free what each VJP that ran had kept, unless retain_graph=True.
+
+Recording state (grad mode, anomaly mode, the running Module) is per thread, as
+in PyTorch: a no_grad() in one thread never changes what another records.
 """
+import inspect
+import sys
+import threading
 import traceback
 
 import numpy as np
 
 
-class _State:
-    """Process-wide recording switches, changed only through the context managers below."""
+class _State(threading.local):
+    """Per-thread recording switches, changed only through the context managers below.
+
+    The class attributes are every new thread's starting values.
+    """
     grad_enabled = True   # record operations for backward (no_grad turns it off)
     anomaly = False       # detect_anomaly(): check every result for nan/inf
     module = None         # the nn.Module whose forward is running (for graph drawings)
 
 
 state = _State()
+
+
+def decorate(fn, make_context):
+    """fn wrapped so that it runs inside make_context(); for a generator function, so
+    that every step of the generator does (a plain wrapper would only cover creating it)."""
+    if inspect.isgeneratorfunction(fn):
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with make_context():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make_context():
+                            gen.close()
+                        raise
+                    except BaseException:
+                        with make_context():
+                            response = gen.throw(*sys.exc_info())
+                    else:
+                        with make_context():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+    else:
+        def wrapper(*args, **kwargs):
+            with make_context():
+                return fn(*args, **kwargs)
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return wrapper
 
 
 class _GradMode:
@@ -41,13 +83,7 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
-        mode = type(self)
-
-        def wrapper(*args, **kwargs):
-            with mode():
-                return fn(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
-        return wrapper
+        return decorate(fn, type(self))
 
 
 class no_grad(_GradMode):
@@ -80,12 +116,7 @@ class set_grad_enabled:
         # __init__ and apply the mode only while fn runs, as PyTorch does.
         state.grad_enabled = self._prev
         mode = self._mode
-
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
-        return wrapper
+        return decorate(fn, lambda: set_grad_enabled(mode))
 
 
 def is_grad_enabled():
@@ -108,6 +139,9 @@ class detect_anomaly:
         state.anomaly = self._prev
         return False
 
+    def __call__(self, fn):
+        return decorate(fn, type(self))
+
 
 def creation_site():
     """The innermost stack frame outside tinygrad_edu (where the user created a node)."""
@@ -125,61 +159,86 @@ def check_finite(array, what, op, site):
             f"(op created at {site or 'a place not recorded: before detect_anomaly was on'})")
 
 
-# --- graph walk -------------------------------------------------------------
+# --- version counters ---------------------------------------------------------------
+# Every in-place change bumps a counter; a node remembers the counters of what its VJP
+# reads when it is recorded, and backward refuses to run if they moved. A view (W.T,
+# x[0], x.detach()) shares the counter of the tensor that owns its memory.
 
-def topological_order(roots):
-    """Nodes that require grad, reachable from roots, each after all its inputs.
+def version_owner(t):
+    """The tensor whose version counts changes to t's memory: t, or the base it views."""
+    return t if t._base is None else t._base
 
-    Also checks, before backward changes anything, that the graph was not
-    already freed and that no tensor a VJP will read was modified in place.
+
+def bump_version(t):
+    """Record that t's values changed in place."""
+    version_owner(t)._version += 1
+
+
+def input_versions(inputs):
+    """One number that changes exactly when some input's version does (versions only grow,
+    so their sum is enough; an int costs less than a tuple per node)."""
+    return sum([x._version if x._base is None else x._base._version for x in inputs])
+
+
+def check_versions(node):
+    """Raise if a value the node's VJP reads was modified in place after it was recorded."""
+    op = node._op
+    if op.reads_output and node._version != 0:   # a new result starts at version 0
+        raise RuntimeError(
+            f"backward: the output of {op.name} (shape {node.shape}) was modified in "
+            f"place after the forward pass, but {op.name}'s gradient needs its original "
+            f"value.")
+    if not op.reads_inputs or input_versions(node._parents) == node._saved_version:
+        return
+    changed = ", ".join(
+        f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
+        f"{', a view of a tensor of shape ' + str(x._base.shape) if x._base is not None else ''}"
+        f", now at version {version_owner(x)._version})"
+        for i, x in enumerate(node._parents) if version_owner(x)._version)
+    raise RuntimeError(
+        f"backward: an input of {op.name} was modified in place after it was saved "
+        f"for backward: {changed}. {op.name}'s gradient needs the original values: use "
+        f"out-of-place operations, or change the tensor only after backward.")
+
+
+# --- the graph walk -------------------------------------------------------------------
+
+def walk(roots, grad_only=False):
+    """Every tensor behind `roots`, each after all of its inputs (a topological order).
+
+    Depth-first with an explicit stack, visiting inputs in argument order, so the
+    order is the same every time. grad_only=True keeps to tensors that require
+    grad (what backward visits). A node freed by an earlier backward is reached
+    but not entered; validate() reports it.
     """
-    order, visited = [], set()
+    visited = set()
     stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
-            order.append(node)
+            yield node
             continue
         if node in visited:
             continue
         visited.add(node)
         stack.append((node, True))
-        parents = node._parents
-        if parents is None:
+        for p in reversed(node._parents or ()):
+            if p not in visited and (p.requires_grad or not grad_only):
+                stack.append((p, False))
+
+
+def validate(order, who="backward"):
+    """Before backward changes anything: no freed node, no stale value a VJP reads."""
+    for node in order:
+        if node._op is None:
+            continue
+        if node._parents is None:
             raise RuntimeError(
-                f"backward: trying to backward through the graph a second time: the "
+                f"{who}: trying to backward through the graph a second time: the "
                 f"intermediate results of {node._op.name} were freed by the first "
                 f"backward. Pass retain_graph=True to the first backward() if you "
                 f"need to go through the graph again.")
-        if parents:
-            check_versions(node)
-            for p in parents:
-                if p.requires_grad and p not in visited:
-                    stack.append((p, False))
-    return order
-
-
-def check_versions(node):
-    """Raise if a tensor the node's VJP will read was modified in place after it was saved."""
-    op = node._op
-    if op.saves_output and node._version != 0:
-        raise RuntimeError(
-            f"backward: the output of {op.name} (shape {node.shape}) was modified in "
-            f"place after the forward pass, but {op.name}'s gradient needs its original "
-            f"value.")
-    if not op.saves_inputs:
-        return
-    versions = [x._version if x._base is None else x._base._version for x in node._parents]
-    if sum(versions) != node._saved_version:
-        changed = ", ".join(
-            f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
-            f"{', a view of a tensor of shape ' + str(x._base.shape) if x._base is not None else ''}"
-            f", now at version {v})"
-            for i, (x, v) in enumerate(zip(node._parents, versions)) if v)
-        raise RuntimeError(
-            f"backward: an input of {op.name} was modified in place after it was saved "
-            f"for backward: {changed}. {op.name}'s gradient needs the original values: use "
-            f"out-of-place operations, or change the tensor only after backward.")
+        check_versions(node)
 
 
 def leading_to(order, targets):
@@ -200,7 +259,8 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     tensors that called retain_grad()). Otherwise nothing's .grad changes and
     the gradients of `inputs` are returned as a dict {tensor: gradient}.
     """
-    order = topological_order(roots)
+    order = list(walk(roots, grad_only=True))
+    validate(order)
     if inputs is not None:
         inputs = set(inputs)   # a set: `in` on a list would call Tensor.__eq__
     wanted = None if inputs is None else leading_to(order, inputs)
@@ -223,18 +283,22 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
+            if g is None or (wanted is not None and node not in wanted):
+                continue   # no gradient reached it: nothing ran, nothing is freed
             op = node._op
-            if g is not None and (wanted is None or node in wanted):
-                if inputs is not None:
-                    if node in inputs:
-                        found[node] = g
-                elif op is None or node._retains_grad:
-                    store_grad(node, g, create_graph, stored)
-                if op is not None:
-                    backprop_node(node, g, grads, wanted, anomaly)
-            if op is not None and not retain_graph:
-                node._parents = None     # free saved inputs: the graph is now spent
-                node._args = None
+            if inputs is not None:
+                if node in inputs:
+                    found[node] = g
+            elif op is None or node._retains_grad:
+                store_grad(node, g, create_graph, stored)
+            if op is not None:
+                backprop_node(node, g, grads, wanted, anomaly)
+                if not retain_graph and op.reads:
+                    # Free what the VJP read, as PyTorch frees saved tensors. An op that
+                    # reads nothing (Add, Sum, Reshape) keeps its links: running its
+                    # VJP again is still correct, and PyTorch allows it too.
+                    node._parents = None
+                    node._args = None
     finally:
         state.grad_enabled, state.anomaly = prev_mode, anomaly
     return found
@@ -251,8 +315,7 @@ def backprop_node(node, g, grads, wanted, anomaly=False):
         if gx._data.dtype != x._data.dtype:   # e.g. a float32 input of a float64 op
             gx = gx.to(x.dtype)
         if anomaly:
-            check_finite(gx.data, f"backward (gradient of input {i})", op,
-                         getattr(node, "_trace", None))
+            check_finite(gx.data, f"backward (gradient of input {i})", op, node._trace)
         prev = grads.get(x)
         grads[x] = gx if prev is None else prev + gx
 
@@ -280,7 +343,13 @@ def store_grad(node, g, create_graph, stored):
             g._data = data.copy()
         node.grad = g
         remember_memory(g._data, stored)
-    elif create_graph or node.grad._op is not None:
+        return
+    if node.grad.shape != node.shape:
+        raise RuntimeError(
+            f"backward: .grad has shape {node.grad.shape} but the tensor it belongs to has "
+            f"shape {node.shape} (was .grad set by hand?); set it to None or to a tensor of "
+            f"the tensor's shape")
+    if create_graph or node.grad._op is not None:
         node.grad = node.grad + g
     else:
         node.grad._data += g._data   # in place, like PyTorch: p.grad stays the same object
@@ -313,7 +382,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")
     roots, seeds = [], []
-    for out, g in zip(outputs, grad_outputs):
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"grad: output {i} is a {type(out).__name__}, not a Tensor")
         if not out.requires_grad:
             raise RuntimeError(f"grad: output of shape {out.shape} does not require grad "
                                f"(was it computed under no_grad(), or from constants?)")

@@ -1,14 +1,15 @@
 """Tensor: an ndarray that remembers how it was computed.
 
-Every differentiable operation goes through `apply(op, inputs, args)`, which
-runs the op's NumPy forward (ops.py) and, when some input requires grad,
-records the result as a graph node: its op, its inputs (`_parents`, a tuple in
-argument order) and its non-tensor arguments (`_args`). backward() in
+Every differentiable operation goes through `apply(op, inputs, args)`, right
+below: it runs the op's NumPy forward (ops.py) and, when some input requires
+grad, records the result as a graph node: its op, its inputs (`_parents`, a
+tuple in argument order) and its non-tensor arguments (`_args`). backward() in
 autograd.py walks those links in reverse.
 
-Everything else in this file is either a thin method that calls `apply` with
-one primitive, or a composition of such methods (subtraction, mean, var,
-softmax, ...) that never defines a gradient of its own.
+Everything after `apply` is either a thin method that calls it with one
+primitive, or a formula of such methods (subtraction, mean, var, ...) that never
+defines a gradient of its own. The longer composites (softmax, losses, batch
+norm) live in nn/functional.py; their Tensor methods are one-line calls.
 """
 import math
 import numbers
@@ -16,7 +17,77 @@ import numbers
 import numpy as np
 
 from . import ops
-from .autograd import state, creation_site, check_finite, run_backward, seed_gradient
+from .autograd import (state, creation_site, check_finite, run_backward, seed_gradient,
+                       version_owner, bump_version, input_versions)
+
+
+# --- building graph nodes -------------------------------------------------------------
+
+def apply(op, inputs, args=()):
+    """Run primitive `op` on tensors `inputs`; record the result if any input requires grad."""
+    result = wrap(forward(op, inputs, args))
+    if op.view and result._data.base is not None and np.may_share_memory(
+            result._data, inputs[0]._data):
+        result._base = version_owner(inputs[0])   # W.T changes whenever W does
+    if state.anomaly:
+        result._trace = creation_site()
+        check_finite(result._data, "forward", op, result._trace)
+    if state.grad_enabled and any_requires_grad(inputs):
+        result.requires_grad = True
+        result._op, result._parents, result._args = op, inputs, args
+        result._module = state.module
+        if op.reads_inputs:
+            result._saved_version = input_versions(inputs)
+    return result
+
+
+def forward(op, inputs, args):
+    """op's NumPy forward on the inputs' arrays; its errors name the op and the shapes."""
+    try:
+        # Unrolled for one and two inputs: every forward op and every VJP in
+        # backward passes through here, and the generic path costs ~0.4 us more.
+        if len(inputs) == 1:
+            return op.forward(inputs[0]._data, *args)
+        if len(inputs) == 2:
+            return op.forward(inputs[0]._data, inputs[1]._data, *args)
+        return op.forward(*[x._data for x in inputs], *args)
+    except (ValueError, IndexError, TypeError) as e:
+        shapes = " and ".join(str(x.shape) for x in inputs)
+        raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
+
+
+def any_requires_grad(inputs):
+    for x in inputs:
+        if x.requires_grad:
+            return True
+    return False
+
+
+_new = object.__new__
+
+
+def init(t, array):
+    """Fill every slot of a new tensor (the one constructor all tensors go through)."""
+    t._data = array
+    t.grad = None
+    t.requires_grad = False
+    t.name = None
+    t._op = None
+    t._parents = ()
+    t._args = ()
+    t._version = 0
+    t._saved_version = 0   # the inputs' versions when recorded (ops that read inputs)
+    t._base = None   # for a view: the tensor that owns the memory (and its version)
+    t._retains_grad = False
+    t._module = None
+    t._trace = None        # where detect_anomaly saw it created
+
+
+def wrap(array):
+    """A tensor around `array`, off the graph (results, constants, detach)."""
+    t = _new(Tensor)
+    init(t, array if type(array) is np.ndarray else np.asarray(array))
+    return t
 
 
 class Tensor:
@@ -52,7 +123,7 @@ class Tensor:
         # `t.data = ...` and `t.data += ...` both land here: count it as a change,
         # so a backward that needs the old values can tell (see autograd.check_versions).
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
-        version_owner(self)._version += 1
+        bump_version(self)
 
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
@@ -265,7 +336,7 @@ class Tensor:
                 "__setitem__: in-place assignment into a tensor that requires grad; "
                 "build a new tensor (e.g. with where()) or do it under no_grad()")
         self._data[normalize_index(index)] = data_of(value)
-        version_owner(self)._version += 1
+        bump_version(self)
 
     def scatter_add(self, index, shape):
         """zeros(shape) with self added at `index` (repeated indices add up)."""
@@ -364,24 +435,13 @@ class Tensor:
         return self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """log(sum(exp(x))), computed as m + log(sum(exp(x - m))) with m = max(x)."""
-        axis, keepdims = reduction_args(self, "logsumexp", axis, keepdims, dim, keepdim)
-        m = max_shift(self._data, axis)
-        out = (self - m).exp().sum(axis, keepdims=True).log() + m
-        return out if keepdims else out.reshape(np.squeeze(m, axis).shape)
+        return F().logsumexp(self, pick(axis, dim), pick(keepdims, keepdim))
 
     def softmax(self, axis=-1, *, dim=None):
-        """exp(x) / sum(exp(x)) along axis, shifted by the max so it cannot overflow."""
-        axis = pick(axis, dim)
-        shifted = self - max_shift(self._data, axis)
-        e = shifted.exp()
-        return e / e.sum(axis, keepdims=True)
+        return F().softmax(self, pick(axis, dim))
 
     def log_softmax(self, axis=-1, *, dim=None):
-        """x - logsumexp(x) along axis, as (x - m) - log(sum(exp(x - m))) with m = max(x)."""
-        axis = pick(axis, dim)
-        shifted = self - max_shift(self._data, axis)
-        return shifted - shifted.exp().sum(axis, keepdims=True).log()
+        return F().log_softmax(self, pick(axis, dim))
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return wrap(np.argmax(self._data, axis=pick(axis, dim),
@@ -493,85 +553,10 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
 
-# --- building graph nodes -------------------------------------------------------------
-
-_new = object.__new__
-
-
-def init(t, array):
-    """Fill every slot of a new tensor (the one constructor all tensors go through)."""
-    t._data = array
-    t.grad = None
-    t.requires_grad = False
-    t.name = None
-    t._op = None
-    t._parents = ()
-    t._args = ()
-    t._version = 0
-    t._base = None   # for a view: the tensor that owns the memory (and its version)
-    t._retains_grad = False
-    t._module = None
-
-
-def wrap(array):
-    """A tensor around `array`, off the graph (results, constants, detach)."""
-    t = _new(Tensor)
-    init(t, array if type(array) is np.ndarray else np.asarray(array))
-    return t
-
-
-def apply(op, inputs, args=()):
-    """Run primitive `op` on tensors `inputs`; record it if any input requires grad."""
-    try:
-        # Unrolled for one and two inputs: every forward op and every VJP in
-        # backward passes through here, and the generic path costs ~0.4 us more.
-        if len(inputs) == 1:
-            x, = inputs
-            out = op.forward(x._data, *args)
-            record = x.requires_grad
-        elif len(inputs) == 2:
-            x, y = inputs
-            out = op.forward(x._data, y._data, *args)
-            record = x.requires_grad or y.requires_grad
-        else:
-            out = op.forward(*[x._data for x in inputs], *args)
-            record = any(x.requires_grad for x in inputs)
-    except (ValueError, IndexError, TypeError) as e:
-        shapes = " and ".join(str(x.shape) for x in inputs)
-        raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
-    result = wrap(out)
-    if op.view and out.base is not None and np.may_share_memory(out, inputs[0]._data):
-        result._base = version_owner(inputs[0])   # W.T changes whenever W does
-    if state.anomaly:
-        result._trace = creation_site()
-        check_finite(out, "forward", op, result._trace)
-    if record and state.grad_enabled:
-        result.requires_grad = True
-        result._op = op
-        result._parents = inputs
-        result._args = args
-        result._module = state.module
-        if op.saves_inputs:
-            # Versions only ever grow, so their sum changes exactly when one of
-            # them does; an int costs less than a tuple per node.
-            result._saved_version = sum([x._version if x._base is None else x._base._version
-                                         for x in inputs])
-    return result
-
-
-def max_shift(array, axis):
-    """The max along axis (kept), as a constant to subtract before exp so it cannot overflow.
-
-    A constant: the results don't depend on it mathematically, so no gradient
-    flows through it. Rows that are all -inf shift by 0 instead (inf - inf is nan).
-    """
-    m = np.max(array, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)
-
-
-def version_owner(t):
-    """The tensor whose version counts changes to t's memory: t, or the base it views."""
-    return t if t._base is None else t._base
+def F():
+    """nn.functional, the composites' home (imported late: it is built on this module)."""
+    from .nn import functional
+    return functional
 
 
 # --- argument handling -----------------------------------------------------------------

@@ -20,12 +20,9 @@ from collections import deque
 import graphviz
 import numpy as np
 
-from .autograd import topological_order
+from .autograd import walk, validate
 from .formatting import fmt_shape, format_table
 from .tensor import Tensor
-
-# Elementwise ops that broadcast their inputs: an input of another shape was stretched.
-BROADCASTING_OPS = {"Add", "Sub", "Mul", "Div", "Maximum", "Where"}
 
 COLORS = {"parameter": "#cfe2f3", "leaf": "#d9ead3", "constant": "#eeeeee",
           "output": "#fce5cd", "collapsed": "#fff2cc"}
@@ -70,29 +67,6 @@ def as_roots(root, who="draw_graph"):
     return roots
 
 
-def collect(roots):
-    """Every tensor reachable from roots via _parents, inputs before their users.
-
-    An explicit-stack depth-first walk visiting inputs in argument order, so the
-    order (and the ids given from it) is the same every time.
-    """
-    order, seen = [], set()
-    stack = [(r, False) for r in reversed(roots)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for p in reversed(node._parents or ()):
-            if p not in seen:
-                stack.append((p, False))
-    return order
-
-
 def nearest(roots, limit):
     """The first `limit` tensors met walking breadth-first from the roots."""
     kept, queue = set(), deque(roots)
@@ -106,7 +80,7 @@ def nearest(roots, limit):
 
 
 def check_not_freed(roots, who, hint):
-    for r in roots:
+    for r in walk(roots):
         if r._op is not None and r._parents is None:
             raise RuntimeError(
                 f"{who}: the graph behind this tensor was freed by backward(); call {who} "
@@ -116,10 +90,10 @@ def check_not_freed(roots, who, hint):
 def backward_steps(roots):
     """op-node -> its step number in the backward pass (1 = first VJP run).
 
-    The engine runs VJPs in reversed autograd.topological_order; this numbers
+    The engine runs VJPs in reverse autograd.walk order; this numbers
     the nodes that have an op in exactly that order.
     """
-    order = [t for t in reversed(topological_order(roots)) if t._op is not None]
+    order = [t for t in reversed(list(walk(roots, grad_only=True))) if t._op is not None]
     return {t: k for k, t in enumerate(order, start=1)}
 
 
@@ -184,15 +158,6 @@ def grad_norm(t):
     return None if t.grad is None else float(np.linalg.norm(t.grad.data))
 
 
-def op_label(op, args):
-    """The op's name, with its exponent or reduction axis when it has one."""
-    if op.name == "Pow":
-        return f"Pow ^{args[0]:g}"
-    if op.name in ("Sum", "Max") and args and args[0] is not None:
-        return f"{op.name} axis={args[0][0] if len(args[0]) == 1 else args[0]}"
-    return op.name
-
-
 def record_escape(text):
     """Record labels treat {}|<> as structure: escape them in names."""
     return "".join("\\" + c if c in "{}|<> " else c for c in text)
@@ -242,7 +207,7 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
         roots[0].backward(retain_graph=True)
         show_grads = True
 
-    order = collect(roots)
+    order = list(walk(roots))
     total = len(order)
     if max_nodes is not None and total > max_nodes:
         kept = nearest(roots, max_nodes)
@@ -374,7 +339,7 @@ class Drawer:
             if src is None:
                 continue   # cut off by max_nodes
             attrs = {}
-            if t._op.name in BROADCASTING_OPS and x.shape != t.shape and x in self.ids:
+            if t._op.broadcasts and x.shape != t.shape and x in self.ids:
                 attrs = dict(BROADCAST_EDGE, label=f"broadcast {fmt_shape(x.shape)} -> "
                                                    f"{fmt_shape(t.shape)}")
             self.edge(src, self.op_node(t), **attrs)
@@ -390,7 +355,7 @@ class Drawer:
     def draw_op(self, t):
         nid = self.new_id()
         self.op_ids[t] = nid
-        label = op_label(t._op, t._args or ())
+        label = t._op.label(t._args or ())
         if any(self.inlined(x) for x in t._parents):
             label += "(" + ", ".join(f"{x.data.item():g}" if self.inlined(x) else "\u00b7"
                                      for x in t._parents) + ")"
@@ -507,7 +472,7 @@ def draw_legend(dot, style):
 
 def retain_all_grads(root):
     """Call retain_grad() on every intermediate result behind `root` (so .grad is kept)."""
-    for t in topological_order(as_roots(root)):
+    for t in walk(as_roots(root), grad_only=True):
         if t._op is not None:
             t.retain_grad()
     return root
@@ -583,12 +548,6 @@ class BackwardTrace:
         return f"<BackwardTrace {len(self.rows)} steps>"
 
 
-def derivative_rule(op):
-    """The derivative half of an op's docstring ("dy/dx = 1 - y^2")."""
-    doc = (op.__doc__ or "").strip()
-    return doc.split(";", 1)[1].strip() if ";" in doc else doc
-
-
 def backward_trace(loss, params=None):
     """Run loss.backward() and report what each step of it did, in execution order.
 
@@ -604,8 +563,9 @@ def backward_trace(loss, params=None):
     """
     roots = as_roots(loss, "backward_trace")
     check_not_freed(roots, "backward_trace", "backward_trace runs backward itself")
-    order = topological_order(roots)
-    names = tensor_names(collect(roots), parameter_names(params), module_paths(params))
+    order = list(walk(roots, grad_only=True))
+    validate(order, "backward_trace")
+    names = tensor_names(list(walk(roots)), parameter_names(params), module_paths(params))
     names[loss] = loss.name or "loss"
     ops = [t for t in order if t._op is not None]
     before = {t: (t._retains_grad, t.grad) for t in ops}
@@ -626,7 +586,7 @@ def backward_trace(loss, params=None):
         rows = []
         for step, t in enumerate(reversed(ops), start=1):
             inputs = [(names[x], x.shape, received(x)) for x in t._parents if x.requires_grad]
-            rows.append(TraceRow(step, op_label(t._op, t._args or ()), derivative_rule(t._op),
+            rows.append(TraceRow(step, t._op.label(t._args or ()), t._op.rule,
                                  names[t], t.shape, received(t), inputs))
     finally:
         for t, (retains, g) in before.items():

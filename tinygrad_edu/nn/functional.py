@@ -1,12 +1,14 @@
-"""Composites: activations and losses written as compositions of Tensor ops.
+"""`import tinygrad_edu.nn.functional as F`, as in PyTorch: the composites, in one place.
 
-Nothing here defines a gradient. Each function is the formula, and autograd
-differentiates it through the primitives in ops.py. (`check.py` and the tests
-compare the results against finite differences, PyTorch, and manual.py.)
+Softmax, the losses, linear, dropout and batch norm written as compositions of
+Tensor ops. Nothing here defines a gradient: each function is the formula, and
+autograd differentiates it through the primitives in ops.py (the tests compare
+the results against finite differences, PyTorch, and manual.py). Tensor methods
+such as x.softmax(dim) are one-line calls of these.
 """
 import numpy as np
 
-from .tensor import Tensor, as_tensor, default_generator
+from ..tensor import Tensor, as_tensor, default_generator, normalize_axis, reduction_args
 
 
 def relu(x):
@@ -25,16 +27,40 @@ def tanh(x):
     return x.tanh()
 
 
+def max_shift(array, axis):
+    """The max along axis (kept), as a constant to subtract before exp so it cannot overflow.
+
+    A constant: the results don't depend on it mathematically, so no gradient
+    flows through it. Rows that are all -inf, or empty, shift by 0 instead
+    (inf - inf is nan).
+    """
+    m = np.max(array, axis=axis, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0)
+
+
 def softmax(x, dim=-1):
-    return x.softmax(dim)
+    """exp(x) / sum(exp(x)) along dim, shifted by the max so it cannot overflow."""
+    dim = normalize_axis(dim, x.ndim, "softmax")
+    shifted = x - max_shift(x.data, dim)
+    e = shifted.exp()
+    return e / e.sum(dim, keepdims=True)
 
 
 def log_softmax(x, dim=-1):
-    return x.log_softmax(dim)
+    """x - logsumexp(x) along dim, as (x - m) - log(sum(exp(x - m))) with m = max(x)."""
+    dim = normalize_axis(dim, x.ndim, "log_softmax")
+    shifted = x - max_shift(x.data, dim)
+    with np.errstate(divide="ignore"):   # an empty dim: log(0) = -inf, as PyTorch
+        return shifted - shifted.exp().sum(dim, keepdims=True).log()
 
 
 def logsumexp(x, dim=None, keepdim=False):
-    return x.logsumexp(dim, keepdim)
+    """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m = max(x)."""
+    axis, keepdim = reduction_args(x, "logsumexp", dim, keepdim, None, None)
+    m = max_shift(x.data, axis)
+    with np.errstate(divide="ignore"):   # over an empty dim the sum is 0: -inf, as PyTorch
+        out = (x - m).exp().sum(axis, keepdims=True).log() + m
+    return out if keepdim else out.reshape(np.squeeze(m, axis).shape)
 
 
 def reduce(loss, reduction, who):

@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import functional as F
+from . import functional as F
 from ..tensor import Tensor
 from . import init as nn_init
 from .module import Module, Parameter
