@@ -1,5 +1,6 @@
 """The backward engine: the classic autograd bugs, grad(), grad modes, version
 counters, detect_anomaly and numerical stability."""
+import gc
 import sys
 import warnings
 import weakref
@@ -111,13 +112,23 @@ def test_chain_of_100_000_ops_under_the_default_recursion_limit():
 
 
 def test_dropping_a_long_chain_without_backward_is_fine():
-    # deallocating 100,000 nested nodes must not overflow the C stack
+    # deallocating 100,000 nested nodes must not overflow the C stack, and reference
+    # counting alone must free them (no cycles for the garbage collector to find)
     x = leaf(1.0)
-    y = x
+    y = x * 1.0
+    first = weakref.ref(y)
     for _ in range(100_000):
         y = y * 1.0
-    del y
-    assert x.grad is None
+    last = weakref.ref(y)
+    assert first() is not None        # the chain holds it
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        del y
+        assert last() is None and first() is None
+    finally:
+        if gc_was_on:
+            gc.enable()
 
 
 def test_intermediates_are_freed_after_backward():
@@ -245,7 +256,9 @@ def test_inplace_change_after_backward_is_fine():
     (x * x).sum().backward()
     with tg.no_grad():
         x.data -= 0.1 * x.grad.data    # an optimizer step
+    x.grad = None
     (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1.6, 3.2])   # 2x at the updated x
 
 
 def test_setitem_on_a_tensor_that_requires_grad_raises():
