@@ -263,7 +263,7 @@ def test_inplace_change_after_backward_is_fine():
 
 def test_setitem_on_a_tensor_that_requires_grad_raises():
     x = leaf([1.0, 2.0])
-    with pytest.raises(RuntimeError, match="in-place"):
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*in place"):
         x[0] = 3.0
     assert x.tolist() == [1.0, 2.0]
     with tg.no_grad():
@@ -483,7 +483,7 @@ def test_detect_anomaly_names_the_op_and_line_in_backward():
         with pytest.raises(FloatingPointError) as info:
             y.backward()
     message = str(info.value)
-    assert "backward" in message and "Pow produced inf" in message
+    assert "backward" in message and "Sqrt produced inf" in message
     assert "test_autograd.py" in message and "ANOMALY-BACKWARD" in message
 
 

@@ -133,9 +133,9 @@ for axis in AXES:
                  torch_fn=lambda x, d=td, k=keep: x.sum(**d, keepdim=k)),
             Case(f"mean-{tid}", lambda L, x, d=d, k=keep: x.mean(**d, keepdim=k), (R,),
                  torch_fn=lambda x, d=td, k=keep: x.mean(**d, keepdim=k)),
-            Case(f"max-{tid}", lambda L, x, d=d, k=keep: x.max(**d, keepdim=k), (R,),
+            Case(f"amax-{tid}", lambda L, x, d=d, k=keep: x.amax(**d, keepdim=k), (R,),
                  torch_fn=lambda x, d=d, k=keep: x.amax(**d, keepdim=k), smooth=False),
-            Case(f"min-{tid}", lambda L, x, d=d, k=keep: x.min(**d, keepdim=k), (R,),
+            Case(f"amin-{tid}", lambda L, x, d=d, k=keep: x.amin(**d, keepdim=k), (R,),
                  torch_fn=lambda x, d=d, k=keep: x.amin(**d, keepdim=k), smooth=False),
             Case(f"logsumexp-{tid}", lambda L, x, d=d, k=keep: x.logsumexp(**d, keepdim=k), (R,),
                  torch_fn=lambda x, d=d, k=keep: x.logsumexp(d.get("dim", (0, 1, 2)), keepdim=k)),
@@ -147,13 +147,20 @@ for axis in AXES:
                 Case(f"std-c{c}-{tid}",
                      lambda L, x, d=d, k=keep, c=c: x.std(**d, keepdim=k, correction=c), (R,)),
             ]
+# max(dim)/min(dim) as PyTorch: (values, indices), the gradient to the returned index.
+for d in (0, 1, -1):
+    for keep in (False, True):
+        for name in ("max", "min"):
+            CASES.append(Case(f"{name}(dim={d})-keep={keep}",
+                              lambda L, x, n=name, d=d, k=keep: getattr(x, n)(d, keepdim=k).values,
+                              (R,), smooth=False))
 # NumPy spellings (axis=, keepdims=) of the same reductions; not torch API.
-for name in ("sum", "mean", "max", "min", "var", "std", "logsumexp"):
+for name in ("sum", "mean", "amax", "amin", "var", "std", "logsumexp"):
     CASES += [
         Case(f"{name}-numpy-names-axis1-keep", lambda L, x, n=name: getattr(x, n)(axis=1, keepdims=True),
-             (R,), smooth=name not in ("max", "min"), torch=False),
+             (R,), smooth=name not in ("amax", "amin"), torch=False),
         Case(f"{name}-positional-(0,-1)", lambda L, x, n=name: getattr(x, n)((0, -1), True),
-             (R,), smooth=name not in ("max", "min"), torch=False),
+             (R,), smooth=name not in ("amax", "amin"), torch=False),
     ]
 CASES += [
     Case("sum-scalar", lambda L, x: x.sum(), ((),)),
@@ -352,8 +359,11 @@ def test_max_and_min_split_ties_evenly():
     assert grad_of(lambda x: x.max(), [1.0, 3.0, 3.0]).tolist() == [0.0, 0.5, 0.5]
     np.testing.assert_allclose(grad_of(lambda x: x.min(), [2.0, 2.0, 2.0, 5.0]),
                                [1 / 3, 1 / 3, 1 / 3, 0.0])
-    g = grad_of(lambda x: x.max(axis=1), [[1.0, 1.0], [0.0, 2.0]])
+    g = grad_of(lambda x: x.amax(axis=1), [[1.0, 1.0], [0.0, 2.0]])
     assert g.tolist() == [[0.5, 0.5], [0.0, 1.0]]
+    # max(dim) is PyTorch's: the whole gradient goes to the returned (first) index
+    g = grad_of(lambda x: x.max(1).values, [[1.0, 1.0], [0.0, 2.0]])
+    assert g.tolist() == [[1.0, 0.0], [0.0, 1.0]]
 
 
 def test_maximum_and_minimum_split_ties_evenly():

@@ -17,7 +17,7 @@ from tinygrad_edu import functional as F, ops
 from tinygrad_edu.tensor import apply
 
 EXPECTED = {
-    "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
+    "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "ReLU",
     "Abs", "Sin", "Cos", "Where", "Cast", "Sum", "Max", "Reshape", "Permute", "Expand",
     "SumTo", "Index", "ScatterAdd", "Cat", "MatMul",
 }
@@ -100,6 +100,7 @@ CALLS = {
     "Pow": ([positive(3, 4)], (2.5,)),
     "Exp": ([normal(3, 4)], ()),
     "Log": ([positive(3, 4)], ()),
+    "Sqrt": ([positive(3, 4)], ()),
     "Tanh": ([normal(3, 4)], ()),
     "Sigmoid": ([normal(3, 4)], ()),
     "ReLU": ([normal(3, 4)], ()),
@@ -188,7 +189,7 @@ def test_composites_record_only_primitives():
     x = tg.tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
     w = tg.tensor(np.linspace(0.5, 1, 4), requires_grad=True)
     outputs = [
-        x - w, x / w, (x * x + 1) ** w, 2 ** x, x.mean(1), x.var(0), x.std(), x.min(1),
+        x - w, x / w, (x * x + 1) ** w, 2 ** x, x.mean(1), x.var(0), x.std(), x.amin(1), x.max(1).values, x.min(0)[0],
         (x * x).sqrt().sum(),
         x.logsumexp(1), x.softmax(), x.log_softmax(0), x.leaky_relu(), x.clip(-0.5, 0.5),
         tg.minimum(x, w), tg.where(x.data > 0, x, w), tg.stack([x, x]), x.flatten(),

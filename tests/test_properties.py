@@ -75,8 +75,8 @@ def test_broadcast_binary_gradcheck(pair, seed):
 NUMPY_REDUCTIONS = {
     "sum": lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
     "mean": lambda x, axis, keepdims: x.mean(axis=axis, keepdims=keepdims),
-    "max": lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
-    "min": lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
+    "amax": lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+    "amin": lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
     "logsumexp": lambda x, axis, keepdims: np.log(np.exp(x).sum(axis=axis, keepdims=keepdims)),
 }
 
@@ -101,7 +101,7 @@ def test_reductions_agree_with_numpy(data, shape, name, keepdims, seed):
         np.testing.assert_array_equal(x.grad.data, np.ones(shape))
     if name == "mean":
         np.testing.assert_allclose(x.grad.data, np.full(shape, 1 / n))
-    if name in ("max", "min"):    # random values: one winner per slice gets all the gradient
+    if name in ("amax", "amin"):    # random values: one winner per slice gets all the gradient
         assert np.isclose(x.grad.data.sum(), np.size(expected))
 
 

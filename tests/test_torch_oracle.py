@@ -91,19 +91,40 @@ def test_full_max_splits_ties_like_torch_max_and_amax():
     assert ours[0, 1] == ours[0, 2] == 0.5
 
 
-def test_max_over_an_axis_follows_amax_not_max_dim():
-    ours, amax = grads(lambda x: x.max(axis=1), lambda t: t.amax(dim=1), TIES)
+def test_amax_over_an_axis_splits_ties_like_torch():
+    ours, amax = grads(lambda x: x.amax(dim=1), lambda t: t.amax(dim=1), TIES)
     np.testing.assert_array_equal(ours, amax)
     np.testing.assert_allclose(ours[1], [0.25] * 4)
-    # torch's max(dim) returns an index, and sends the whole gradient there
-    _, max_dim = grads(lambda x: x.max(axis=1), lambda t: t.max(dim=1).values, TIES)
-    assert max_dim[1].tolist().count(1.0) == 1 and not np.array_equal(ours, max_dim)
+
+
+def test_max_dim_returns_values_and_indices_like_torch():
+    x = tg.tensor(TIES)
+    for keep in (False, True):
+        for name in ("max", "min"):
+            ours, theirs = getattr(x, name)(1, keepdim=keep), getattr(T(TIES), name)(1, keepdim=keep)
+            v, i = ours                        # unpacks as torch's return_types
+            assert v is ours.values and i is ours.indices and ours[0] is v
+            np.testing.assert_array_equal(v.data, theirs.values.numpy())
+            np.testing.assert_array_equal(i.data, theirs.indices.numpy())
+            assert i.dtype == np.int64
+    # the whole gradient goes to the returned index, as torch's max(dim)
+    ours, max_dim = grads(lambda x: x.max(dim=1).values, lambda t: t.max(dim=1).values, TIES)
+    np.testing.assert_array_equal(ours, max_dim)
+    ours, min_dim = grads(lambda x: x.min(0, keepdim=True)[0],
+                          lambda t: t.min(0, keepdim=True)[0], TIES.T)
+    np.testing.assert_array_equal(ours, min_dim)
 
 
 def test_min_ties_like_amin():
-    ours, amin = grads(lambda x: x.min(axis=0, keepdims=True),
+    ours, amin = grads(lambda x: x.amin(axis=0, keepdims=True),
                        lambda t: t.amin(dim=0, keepdim=True), TIES.T)
     np.testing.assert_array_equal(ours, amin)
+
+
+def test_max_of_two_tensors_is_maximum_like_torch():
+    a, b = [1.0, 5.0, 3.0], [2.0, 0.0, 3.0]
+    np.testing.assert_array_equal(tg.tensor(a).max(tg.tensor(b)).data,
+                                  T(a).max(T(b)).numpy())
 
 
 def test_maximum_and_minimum_ties_like_torch():

@@ -175,30 +175,40 @@ def bump_version(t):
 
 
 def input_versions(inputs):
-    """One number that changes exactly when some input's version does (versions only grow,
-    so their sum is enough; an int costs less than a tuple per node)."""
-    return sum([x._version if x._base is None else x._base._version for x in inputs])
+    """The inputs' versions when a node is recorded (compared again at backward)."""
+    return tuple([x._version if x._base is None else x._base._version for x in inputs])
 
 
 def check_versions(node):
-    """Raise if a value the node's VJP reads was modified in place after it was recorded."""
+    """Raise if a value the node's VJP reads was modified in place after it was recorded,
+    or if an input's history was rewritten in place after the node used it."""
     op = node._op
     if op.reads_output and node._version != 0:   # a new result starts at version 0
         raise RuntimeError(
             f"backward: the output of {op.name} (shape {node.shape}) was modified in "
             f"place after the forward pass, but {op.name}'s gradient needs its original "
             f"value.")
-    if not op.reads_inputs or input_versions(node._parents) == node._saved_version:
+    now = input_versions(node._parents)
+    if now == node._saved_version:
         return
-    changed = ", ".join(
-        f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
-        f"{', a view of a tensor of shape ' + str(x._base.shape) if x._base is not None else ''}"
-        f", now at version {version_owner(x)._version})"
-        for i, x in enumerate(node._parents) if version_owner(x)._version)
-    raise RuntimeError(
-        f"backward: an input of {op.name} was modified in place after it was saved "
-        f"for backward: {changed}. {op.name}'s gradient needs the original values: use "
-        f"out-of-place operations, or change the tensor only after backward.")
+    changed = [(i, x, was) for i, (x, was, v) in enumerate(zip(node._parents, node._saved_version,
+                                                               now)) if v != was]
+    if op.reads_inputs:
+        names = ", ".join(
+            f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
+            f"{', a view of a tensor of shape ' + str(x._base.shape) if x._base is not None else ''}"
+            f", now at version {version_owner(x)._version})" for i, x, _ in changed)
+        raise RuntimeError(
+            f"backward: an input of {op.name} was modified in place after it was saved "
+            f"for backward: {names}. {op.name}'s gradient needs the original values: use "
+            f"out-of-place operations, or change the tensor only after backward.")
+    for i, x, was in changed:
+        if x._rewritten > was:
+            raise RuntimeError(
+                f"backward: input {i} of {op.name} (shape {x.shape}) was changed by a "
+                f"recorded in-place operation after {op.name} used it, and the gradient can't "
+                f"go back through the history {op.name} saw. Use the tensor only after "
+                f"changing it, or clone() it before the in-place change.")
 
 
 # --- the graph walk -------------------------------------------------------------------

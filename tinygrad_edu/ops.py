@@ -147,13 +147,18 @@ neg = Op("Neg", np.negative,
 power = Op("Pow", np.power,
            lambda g, y, x, p: g * (p * x ** (p - 1)) if p != 0 else g * 0,
            math="y = x^p (constant p)", rule="dy/dx = p x^(p-1)", reads="x",
-           label=lambda name, p: f"{name} ^{p:g}")
+           label=lambda name, p: f"{name} ^{p:g}" if np.ndim(p) == 0 else f"{name} ^array")
 exp = Op("Exp", np.exp,
          lambda g, y, x: g * y,
          math="y = e^x", rule="dy/dx = e^x = y", reads="y")
 log = Op("Log", np.log,
          lambda g, y, x: g / x,
          math="y = ln x", rule="dy/dx = 1/x", reads="x")
+# Not x ** 0.5: Pow gets sqrt(-0.0) = +0.0 and its gradient +inf, where IEEE and PyTorch
+# say -0.0 and -inf; and 1/(2y) reads the output instead of computing another power.
+sqrt = Op("Sqrt", np.sqrt,
+          lambda g, y, x: g / (2 * y),
+          math="y = sqrt x", rule="dy/dx = 1/(2 sqrt x) = 1/(2y)", reads="y")
 tanh = Op("Tanh", np.tanh,
           lambda g, y, x: g * (1 - y * y),
           math="y = tanh x", rule="dy/dx = 1 - y^2", reads="y")
@@ -224,6 +229,6 @@ cat = CatOp("Cat", lambda *xs_and_axis: np.concatenate(xs_and_axis[:-1], axis=xs
 matmul = Op("MatMul", np.matmul, matmul_vjp_a, matmul_vjp_b,
             math="y = a @ b", rule="dy/da = g b^T,  dy/db = a^T g", reads="x")
 
-PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, tanh, sigmoid, relu,
+PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, sqrt, tanh, sigmoid, relu,
               absolute, sin, cos, where, cast, sum_, max_, reshape, permute,
               broadcast_to, sum_to, getitem, scatter_add, cat, matmul)

@@ -11,6 +11,7 @@ primitive, or a formula of such methods (subtraction, mean, var, ...) that never
 defines a gradient of its own. The longer composites (softmax, losses, batch
 norm) live in nn/functional.py; their Tensor methods are one-line calls.
 """
+import collections
 import math
 import numbers
 
@@ -36,8 +37,7 @@ def apply(op, inputs, args=()):
         result.requires_grad = True
         result._op, result._parents, result._args = op, inputs, args
         result._module = state.module
-        if op.reads_inputs:
-            result._saved_version = input_versions(inputs)
+        result._saved_version = input_versions(inputs)
     return result
 
 
@@ -76,11 +76,12 @@ def init(t, array):
     t._parents = ()
     t._args = ()
     t._version = 0
-    t._saved_version = 0   # the inputs' versions when recorded (ops that read inputs)
+    t._saved_version = ()   # the inputs' versions when recorded
     t._base = None   # for a view: the tensor that owns the memory (and its version)
     t._retains_grad = False
     t._module = None
     t._trace = None        # where detect_anomaly saw it created
+    t._rewritten = 0       # version at which an in-place op rewrote its history (0: never)
 
 
 def wrap(array):
@@ -93,6 +94,7 @@ def wrap(array):
 class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "name", "_op", "_parents", "_args",
                  "_version", "_saved_version", "_base", "_retains_grad", "_module", "_trace",
+                 "_rewritten",
                  "__weakref__")
 
     # ndarray (+ - * / @ ...) Tensor defers to Tensor's reflected operators,
@@ -271,9 +273,13 @@ class Tensor:
         return apply(ops.div, (lift(other, self), self))
 
     def __pow__(self, exponent):
+        if isinstance(exponent, Tensor) and exponent.requires_grad:
+            return power_of_tensor(self, exponent)
         if isinstance(exponent, Tensor) or np.ndim(exponent) > 0:
-            # a tensor exponent: a^b = e^(b ln a) (defined for a > 0)
-            return (lift(exponent, self) * self.log()).exp()
+            # a constant array exponent: Pow with a private copy (changing the caller's
+            # array later must not change the gradient)
+            exponent = np.array(data_of(exponent), dtype=np.result_type(self.dtype, data_of(exponent)))
+            return apply(ops.power, (self,), (exponent,))
         return apply(ops.power, (self,), (python_scalar(exponent),))
 
     def __rpow__(self, base):
@@ -331,12 +337,62 @@ class Tensor:
         return apply(ops.getitem, (self,), (normalize_index(index),))
 
     def __setitem__(self, index, value):
-        if self.requires_grad and state.grad_enabled:
-            raise RuntimeError(
-                "__setitem__: in-place assignment into a tensor that requires grad; "
-                "build a new tensor (e.g. with where()) or do it under no_grad()")
-        self._data[normalize_index(index)] = data_of(value)
-        bump_version(self)
+        """t[index] = value, in place. Differentiable as in PyTorch: if value requires
+        grad, t joins the graph as where(written, value placed at index, old t)."""
+        index = normalize_index(index)
+        inplace(self, "__setitem__", lambda old: assigned(old, index, value), value,
+                lambda: write_part(self, index, data_of(value)))
+
+    # --- in place ---------------------------------------------------------------------
+    # As in PyTorch: the tensor's own memory changes and its version goes up, so a
+    # backward that needs the old values raises. When the tensor or the operand
+    # requires grad (and grad mode is on) the change is recorded: the tensor becomes
+    # the result of the op. A leaf that requires grad changes only under no_grad().
+
+    def __iadd__(self, other):
+        return inplace(self, "+=", lambda old: old + other, other)
+
+    def __isub__(self, other):
+        return inplace(self, "-=", lambda old: old - other, other)
+
+    def __imul__(self, other):
+        return inplace(self, "*=", lambda old: old * other, other)
+
+    def __itruediv__(self, other):
+        return inplace(self, "/=", lambda old: old / other, other)
+
+    def add_(self, other, *, alpha=1):
+        return inplace(self, "add_", lambda old: old + other * alpha if alpha != 1 else old + other,
+                       other)
+
+    def sub_(self, other, *, alpha=1):
+        return inplace(self, "sub_", lambda old: old - other * alpha if alpha != 1 else old - other,
+                       other)
+
+    def mul_(self, other):
+        return inplace(self, "mul_", lambda old: old * other, other)
+
+    def div_(self, other):
+        return inplace(self, "div_", lambda old: old / other, other)
+
+    def clamp_(self, min=None, max=None):
+        return inplace(self, "clamp_", lambda old: old.clamp(min, max), None)
+
+    clip_ = clamp_
+
+    # The next three replace every value; as formulas they are where(everywhere, new, old),
+    # so the result still comes from old in the graph (a zero gradient to it).
+    def copy_(self, src):
+        """Overwrite the values with src's (broadcast to this shape); differentiable in src."""
+        return inplace(self, "copy_", lambda old: where(np.ones(old.shape, dtype=bool),
+                                                        lift(src, old).to(old.dtype), old), src)
+
+    def fill_(self, value):
+        return inplace(self, "fill_", lambda old: where(np.ones(old.shape, dtype=bool),
+                                                        lift(value, old).to(old.dtype), old), value)
+
+    def zero_(self):
+        return self.fill_(0)
 
     def scatter_add(self, index, shape):
         """zeros(shape) with self added at `index` (repeated indices add up)."""
@@ -355,7 +411,7 @@ class Tensor:
         return apply(ops.log, (self,))
 
     def sqrt(self):
-        return self ** 0.5
+        return apply(ops.sqrt, (self,))
 
     def tanh(self):
         return apply(ops.tanh, (self,))
@@ -416,13 +472,36 @@ class Tensor:
         axis, keepdims = reduction_args(self, "mean", axis, keepdims, dim, keepdim)
         return apply(ops.sum_, (self,), (axis, keepdims)) / count(self.shape, axis)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Largest value; the gradient is split evenly among ties."""
-        axis, keepdims = reduction_args(self, "max", axis, keepdims, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """As PyTorch: max() is the largest value (the gradient split evenly among ties);
+        max(dim) is the pair (values, indices), the gradient going to the returned index;
+        max(other_tensor) is maximum(self, other)."""
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        dim, keepdim = pick(dim, axis), bool(pick(keepdim, keepdims))
+        if dim is None:
+            return self.amax()
+        return max_along(self, dim, keepdim, np.argmax, "max")
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """As max: min(), min(dim) -> (values, indices), min(other_tensor)."""
+        if isinstance(dim, Tensor):
+            return minimum(self, dim)
+        dim, keepdim = pick(dim, axis), bool(pick(keepdim, keepdims))
+        if dim is None:
+            return self.amin()
+        return max_along(self, dim, keepdim, np.argmin, "min")
+
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Largest value over dim (an int, a tuple, or None for all); ties split the gradient."""
+        axis, keepdims = reduction_args(self, "amax", axis, keepdims, dim, keepdim)
+        if self.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
+            raise RuntimeError(f"amax: the reduced dims of a tensor of shape {self.shape} are "
+                               f"empty; a maximum needs at least one element")
         return apply(ops.max_, (self,), (axis, keepdims))
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return -(-self).max(axis, keepdims, dim=dim, keepdim=keepdim)
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return -(-self).amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
         """Variance with Bessel's correction by default (correction=0: biased)."""
@@ -432,7 +511,10 @@ class Tensor:
         return (centered * centered).sum(axis, keepdims) / max(n - correction, 0)
 
     def std(self, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
-        return self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
+        """sqrt(var); where the std is 0 its gradient is 0, as in PyTorch (not 0 * inf)."""
+        v = self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim)
+        positive = v._data != 0   # nan (too few elements) stays nan
+        return where(positive, where(positive, v, 1).sqrt(), 0)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return F().logsumexp(self, pick(axis, dim), pick(keepdims, keepdim))
@@ -553,6 +635,125 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
 
+# --- in-place changes -------------------------------------------------------------------
+
+def inplace(t, who, compute, other=None, write=None):
+    """Change t in place to compute(t) (a Tensor formula of t's old value), as PyTorch.
+
+    Not recorded (grad mode off, or neither t nor `other` requires grad): the new values
+    are written into t's memory. Recorded: t's old state moves to a new tensor, `old`,
+    the formula is recorded on it, and t becomes its result (memory written too, so
+    views of t see the change). `write`, if given, does the unrecorded write itself.
+    """
+    recording = state.grad_enabled and (
+        t.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+    if recording and t.requires_grad and t._op is None:
+        raise RuntimeError(
+            f"{who}: a leaf tensor that requires grad (shape {t.shape}) can't be changed in "
+            f"place while grad mode is on, as in PyTorch; do it under tg.no_grad() (as an "
+            f"optimizer step does), or build a new tensor")
+    if not t._data.flags.writeable:
+        raise RuntimeError(f"{who}: the tensor (shape {t.shape}) is read-only (a broadcast "
+                           f"view or a shared constant); clone() it first")
+    if not recording:
+        if write is not None:
+            write()
+        else:
+            write_all(t, compute(t)._data, who)
+        bump_version(t)
+        return t
+    if t._base is not None:
+        raise RuntimeError(
+            f"{who}: an in-place change of a view (shape {t.shape}, of a tensor of shape "
+            f"{t._base.shape}) can't be recorded, because the base tensor's history would "
+            f"not see it; write into the base instead, e.g. base[index] = base[index] + value")
+    old = wrap(t._data.copy())
+    old.requires_grad, old.name = t.requires_grad, t.name
+    old._op, old._parents, old._args = t._op, t._parents, t._args
+    old._saved_version, old._module, old._trace = t._saved_version, t._module, t._trace
+    new = compute(old)
+    write_all(t, new._data, who)
+    t.requires_grad = True
+    t._op, t._parents, t._args = new._op, new._parents, new._args
+    t._saved_version, t._module, t._trace = new._saved_version, new._module, new._trace
+    bump_version(t)
+    t._rewritten = t._version   # earlier users of t would see a history they never used
+    return t
+
+
+def write_all(t, array, who):
+    """Write `array` into t's memory: same shape, and a dtype t can hold (float into int: no)."""
+    if array.shape != t.shape:
+        raise RuntimeError(f"{who}: the result has shape {array.shape}, but the tensor changed "
+                           f"in place has shape {t.shape} (in place, the shape can't change)")
+    try:
+        np.copyto(t._data, array, casting="same_kind")
+    except TypeError:
+        raise TypeError(f"{who}: a result of dtype {array.dtype} can't be stored in place in a "
+                        f"tensor of dtype {t.dtype}") from None
+
+
+def write_part(t, index, values):
+    try:
+        t._data[index] = values
+    except (ValueError, IndexError, TypeError) as e:
+        raise type(e)(f"__setitem__: tensor of shape {t.shape}: {e}") from None
+
+
+def assigned(old, index, value):
+    """old with `value` written at `index`, as a formula: where(written, placed, old)."""
+    value = lift(value, old)
+    if value.dtype != old.dtype:
+        value = value.to(old.dtype)
+    written = np.zeros(old.shape, dtype=bool)
+    write_part(wrap(written), index, True)
+    if not ops.K.is_basic_index(index):
+        hits = np.zeros(old.shape, dtype=np.intp)
+        np.add.at(hits, index, 1)
+        if hits.max(initial=0) > 1:
+            raise RuntimeError("__setitem__: the index names an element more than once; "
+                               "which write wins is not differentiable, so it can't be recorded")
+    selected = old._data[index].shape
+    placed = value.broadcast_to(selected).scatter_add(index, old.shape)
+    return where(written, placed, old)
+
+
+def power_of_tensor(a, b):
+    """a ** b for an exponent that requires grad: e^(b ln a) where a > 0 (every derivative
+    right), and Pow with b's values as constants where a <= 0 (right values and d/da;
+    d/db is 0 there, where PyTorch gives nan for a < 0)."""
+    b = lift(b, a)
+    positive = a._data > 0
+    exp_log = (b * where(positive, a, 1).log()).exp()
+    if positive.all():
+        return exp_log
+    return where(positive, exp_log, a ** b._data)
+
+
+MaxResult = collections.namedtuple("max", ["values", "indices"])
+MinResult = collections.namedtuple("min", ["values", "indices"])
+
+
+def max_along(t, dim, keepdim, arg, who):
+    """(values, indices) of the max (arg=np.argmax) or min over one dim, as PyTorch's
+    torch.return_types: values are t at the indices, so the gradient goes only there."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{who}: dim must be an int (for several dims use amax/amin)")
+    d = normalize_axis(dim, t.ndim, who)
+    if t.ndim and t.shape[d] == 0:
+        raise IndexError(f"{who}: dim {dim} of a tensor of shape {t.shape} is empty")
+    idx = arg(t._data, axis=d, keepdims=True) if t.ndim else np.zeros((), dtype=np.intp)
+    grid = list(np.indices(idx.shape, sparse=True))
+    if t.ndim:
+        grid[d] = idx
+    values = t[tuple(grid)] if t.ndim else t * 1
+    indices = wrap(idx.astype(np.int64))
+    if not keepdim and t.ndim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    result = MaxResult if who == "max" else MinResult
+    return result(values, indices)
+
+
 def F():
     """nn.functional, the composites' home (imported late: it is built on this module)."""
     from .nn import functional
@@ -580,7 +781,12 @@ def lift(x, like):
         if not (dtype.kind == "f" and type(x) in (float, int)):
             dtype = np.result_type(dtype, x)
         return scalar_constant(x, dtype)
-    return wrap(np.asarray(x))
+    # a private copy: an array kept for backward must not change when the caller's does
+    array = np.array(x)
+    if array.dtype == object:
+        raise TypeError(f"cannot combine a {type(x).__name__} with a tensor (got an object "
+                        f"array; pass numbers, arrays or tensors)")
+    return wrap(array)
 
 
 _constants = {}   # dtype -> {value: read-only 0-d tensor}
@@ -644,7 +850,10 @@ def reduction_args(t, who, axis, keepdims, dim, keepdim):
     if axis is None:
         return None, keepdims
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    axes = tuple(sorted({normalize_axis(a, t.ndim, who) for a in axes}))
+    normalized = [normalize_axis(a, t.ndim, who) for a in axes]
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{who}: dim {axis} names an axis more than once")
+    axes = tuple(sorted(normalized))
     return (axes if t.ndim else None), keepdims
 
 
@@ -654,13 +863,18 @@ def count(shape, axis):
 
 
 def normalize_index(index):
-    """Tensors and lists inside an index become arrays, so NumPy sees one form."""
+    """Tensors, lists and ranges inside an index become private arrays, so NumPy sees one
+    form, and changing the caller's index array later can't change a gradient."""
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, list):
-        return np.asarray(index)
+        index = index._data
+    if isinstance(index, (list, range)):
+        index = np.asarray(index)
+        if index.size == 0:   # x[[]]: an empty selection, as NumPy and PyTorch
+            index = index.astype(np.intp)
+    if isinstance(index, np.ndarray):
+        return index.copy()
     return index
 
 
@@ -678,7 +892,7 @@ def matmul(a, b):
 
 def where(condition, a, b):
     """Elementwise `a if condition else b`; the condition is not differentiated."""
-    cond = np.asarray(data_of(condition), dtype=bool)
+    cond = np.array(data_of(condition), dtype=bool)   # a copy: kept for backward
     if isinstance(a, Tensor):
         b = lift(b, a)
     elif isinstance(b, Tensor):
@@ -739,10 +953,16 @@ def default_generator():
     return _rng
 
 
-def shape_of(size):
+def shape_of(size, who="zeros"):
+    """zeros(2, 3) and zeros((2, 3)) both mean shape (2, 3); sizes are non-negative ints."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+        size = size[0]
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{who}: sizes must be ints, got {n!r} in {tuple(size)}")
+        if n < 0:
+            raise ValueError(f"{who}: sizes can't be negative, got {tuple(size)}")
+    return tuple(int(n) for n in size)
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):
@@ -751,15 +971,15 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
 
 
 def zeros(*size, dtype=np.float64, requires_grad=False):
-    return Tensor(np.zeros(shape_of(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_of(size, "zeros"), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=np.float64, requires_grad=False):
-    return Tensor(np.ones(shape_of(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(shape_of(size, "ones"), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
-    shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    shape = shape_of((size,) if isinstance(size, numbers.Integral) else (tuple(size),), "full")
     return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -774,24 +994,27 @@ def ones_like(t, dtype=None, requires_grad=False):
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
     return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=np.float64, requires_grad=False):
+    shape_of((n,) if m is None else (n, m), "eye")
     return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
 
 
 def randn(*size, dtype=np.float64, requires_grad=False, generator=None):
     """Standard normal samples (from `generator`, or the one manual_seed sets)."""
     rng = generator or _rng
-    return Tensor(rng.standard_normal(shape_of(size)).astype(dtype, copy=False),
+    return Tensor(rng.standard_normal(shape_of(size, "randn")).astype(dtype, copy=False),
                   requires_grad=requires_grad)
 
 
 def rand(*size, dtype=np.float64, requires_grad=False, generator=None):
     """Uniform samples in [0, 1)."""
     rng = generator or _rng
-    return Tensor(rng.random(shape_of(size)).astype(dtype, copy=False),
+    return Tensor(rng.random(shape_of(size, "rand")).astype(dtype, copy=False),
                   requires_grad=requires_grad)
 
 
