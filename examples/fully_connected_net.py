@@ -1,6 +1,6 @@
-"""Seed 001: the FullyConnectedNet family, trained with a Solver-like loop (training.fit).
+"""The FullyConnectedNet family of a classic NumPy lab, trained by training.fit as its Solver.
 
-The seed builds {affine - [batchnorm] - relu - [dropout]} x (L - 1) - affine
+The lab builds {affine - [batchnorm] - relu - [dropout]} x (L - 1) - affine
 with a softmax or SVM loss, L2 regularisation 0.5 * reg * sum(W^2) and
 "random" (N(0, weight_scale^2)), "he" or "zero" initial weights, and writes
 the backward of every piece by hand. Here the network is nn.MLP, the L2 term
@@ -18,10 +18,10 @@ Data: three interleaved, noisy spirals (600 points), 80/20 split. The experiment
 3. a small comparison: random vs He init, softmax vs SVM loss
    (multi_margin_loss; note PyTorch's convention divides the hinge sum by the
    number of classes), and batchnorm + dropout + L2.
-("he" here is the true He init, std sqrt(2 / fan_in); the seed's code uses
+("he" here is the true He init, std sqrt(2 / fan_in); the lab's code uses
 std 2 / fan_in.)
 
-    python examples/seed001_fully_connected_net.py [--quick] [--plot] [--out DIR]
+    python examples/fully_connected_net.py [--quick] [--plot] [--out DIR]
 """
 import numpy as np
 
@@ -38,7 +38,7 @@ def linear_layers(model):
 
 def fully_connected_net(hidden_dims, input_dim=2, num_classes=3, batchnorm=False,
                         dropout=0.0, init="random", weight_scale=1e-2, seed=0):
-    """nn.MLP with the seed's initialisations: weights by `init`, biases zero."""
+    """nn.MLP with the lab's initialisations: weights by `init`, biases zero."""
     tg.manual_seed(seed)                    # also seeds the dropout masks
     model = nn.MLP([input_dim, *hidden_dims, num_classes], batchnorm=batchnorm, dropout=dropout)
     for layer in linear_layers(model):
@@ -139,7 +139,7 @@ def main(argv=None):
             ax.plot(range(1, len(hist) + 1), hist.val_acc, label=name)
         ax.set(title="validation accuracy", xlabel="epoch")
         ax.legend()
-        save(fig, args, "seed001_fully_connected_net")
+        save(fig, args, "fully_connected_net")
     return results
 
 
