@@ -43,6 +43,15 @@ class History:
     def __len__(self):
         return len(self.train_loss)
 
+    def append(self, train_loss, train_acc, val_loss, val_acc, lr, seconds):
+        """Record one epoch (None for what it doesn't have: accuracy, validation)."""
+        self.train_loss.append(train_loss)
+        self.train_acc.append(train_acc)
+        self.val_loss.append(val_loss)
+        self.val_acc.append(val_acc)
+        self.lr.append(lr)
+        self.seconds.append(seconds)
+
     def as_dict(self):
         return {"train_loss": self.train_loss, "train_acc": self.train_acc,
                 "val_loss": self.val_loss, "val_acc": self.val_acc, "lr": self.lr,
@@ -100,52 +109,69 @@ def fit(model, loss_fn, optimizer, train, epochs=10, val=None, scheduler=None, b
         train[0], train[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
     if print_every is None:
         print_every = max(1, epochs // 10)
-    history, best_score, best_state = History(), None, None
+    history, best = History(), BestEpoch(keep_state=restore_best)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        model.train()
         lr = optimizer.param_groups[0]["lr"]
-        total_loss, total_correct, seen, counted = 0.0, 0, 0, True
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            scores = model(xb)
-            loss = loss_fn(scores, yb)
-            loss.backward()
-            optimizer.step()
-            n = len(xb)
-            total_loss += float(loss.item()) * n
-            seen += n
-            correct = correct_count(scores, yb)
-            counted = counted and correct is not None
-            total_correct += correct or 0
+        train_loss, train_acc = train_epoch(model, loss_fn, optimizer, loader)
         if scheduler is not None:
             scheduler.step()
-
-        history.train_loss.append(total_loss / max(seen, 1))
-        history.train_acc.append(total_correct / seen if counted and seen else None)
-        history.lr.append(lr)
-        if val is not None:
-            val_loss, val_acc = evaluate(model, loss_fn, *val)
-            history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
-            score = val_acc if val_acc is not None else -val_loss
-            if best_score is None or score > best_score:   # ties keep the earlier epoch
-                best_score, history.best_epoch = score, epoch
-                if restore_best:
-                    best_state = model.state_dict()   # copies: later steps don't touch them
-        else:
-            history.val_loss.append(None)
-            history.val_acc.append(None)
-        history.seconds.append(time.perf_counter() - start)
+        val_loss, val_acc = (None, None) if val is None else evaluate(model, loss_fn, *val)
+        history.append(train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - start)
+        if val is not None and best.update(val_loss, val_acc, model):
+            history.best_epoch = epoch
         if verbose and (epoch == 1 or epoch == epochs or epoch % print_every == 0):
             log(progress_line(history, epoch, epochs))
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if best.state is not None:
+        model.load_state_dict(best.state)
         if verbose:
             log(f"restored the parameters of epoch {history.best_epoch} "
                 f"(best validation {'accuracy' if history.val_acc[0] is not None else 'loss'})")
     return history
+
+
+def train_epoch(model, loss_fn, optimizer, loader):
+    """One pass over `loader` in training mode: zero_grad, forward, loss, backward, step.
+
+    Returns (mean loss over the samples, each batch's loss weighted by its size;
+    accuracy on those batches as seen during training, or None if not a classification).
+    """
+    model.train()
+    total_loss, total_correct, seen, counted = 0.0, 0, 0, True
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        scores = model(xb)
+        loss = loss_fn(scores, yb)
+        loss.backward()
+        optimizer.step()
+        n = len(xb)
+        total_loss += float(loss.item()) * n
+        seen += n
+        correct = correct_count(scores, yb)
+        counted = counted and correct is not None
+        total_correct += correct or 0
+    return total_loss / max(seen, 1), (total_correct / seen if counted and seen else None)
+
+
+class BestEpoch:
+    """The best validation score so far and, with keep_state, the model's state at it.
+
+    The score is the validation accuracy, or minus the validation loss when
+    accuracy does not apply: higher is better.
+    """
+
+    def __init__(self, keep_state):
+        self.keep_state, self.score, self.state = keep_state, None, None
+
+    def update(self, val_loss, val_acc, model):
+        """Record this epoch if it beats every earlier one (ties keep the earlier); True if so."""
+        score = val_acc if val_acc is not None else -val_loss
+        if self.score is not None and score <= self.score:
+            return False
+        self.score = score
+        if self.keep_state:
+            self.state = model.state_dict()   # copies: later steps don't touch them
+        return True
 
 
 def progress_line(history, epoch, epochs):
