@@ -81,7 +81,8 @@ class MLP:
         return loss, h, cache, d
 
     def backward(self, d, h, cache):
-        """Every parameter's gradient (self.params order) from d = dL/dlogits and forward's cache."""
+        """Every parameter's gradient (self.params order), from d = dL/dlogits, the last
+        hidden activation h and the cache that forward() returned."""
         n, last = d.shape[0], len(self.weights) - 1
         gW = [None] * len(self.weights)
         gb = [None] * len(self.weights)

@@ -2,8 +2,9 @@
 
 The model of examples/deep_batchnorm_mlp.py. Each hidden layer is Linear ->
 BatchNorm1d (train mode) -> ReLU; the loss is softmax cross-entropy; the
-optimizer Adam(lr=1e-3). One step = zero_grad, forward, loss, backward, step. The model is tiny, so this measures how much
-each engine spends *around* the arithmetic: per-op overhead dominates.
+optimizer Adam(lr=1e-3). One step = zero_grad, forward, loss, backward, step.
+The model is tiny, so this measures how much each engine spends *around* the
+arithmetic: per-op overhead dominates.
 """
 import numpy as np
 

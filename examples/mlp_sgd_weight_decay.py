@@ -4,7 +4,8 @@ The classic lab this rebuilds writes the network twice, once in NumPy with a
 hand-written backward and once in PyTorch. Here it is written once with
 tinygrad_edu (nn.Linear, optim.SGD, cross_entropy) and, when torch is
 installed, run again in PyTorch from the *same* initial weights on the *same*
-shuffled minibatches, in float64. The two per-epoch logs then agree to ~1e-12: same math, same order.
+shuffled minibatches, in float64. The two per-epoch logs then agree to
+~1e-12: same math, same order.
 
 Setup as in the lab: two Gaussian clouds around (-2, -2) and (2, 2) (400
 points each), 80/20 split, weights ~ N(0, 0.02^2), zero biases, lr 0.1,

@@ -24,7 +24,8 @@ def losses(steps, n=3):
 
 
 def test_w1_tinygrad_matches_numpy_reference_over_three_adam_steps():
-    got = losses(w1_deep_batchnorm_mlp.make_steps(["tinygrad_edu", "numpy"], n=32, dims=(2, 6, 5, 3)))
+    got = losses(w1_deep_batchnorm_mlp.make_steps(["tinygrad_edu", "numpy"], n=32,
+                                                  dims=(2, 6, 5, 3)))
     assert np.allclose(got["tinygrad_edu"], got["numpy"], rtol=1e-12, atol=0)
     assert got["numpy"][2] < got["numpy"][0]   # Adam is actually descending
 
