@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from .autograd import no_grad
-from .data import DataLoader
+from .data import DataLoader, check_integer
 from .tensor import Tensor
 
 
@@ -77,6 +77,9 @@ def correct_count(scores, labels):
 
 def evaluate(model, loss_fn, X, y):
     """(loss, accuracy or None) of the model on (X, y), in eval mode without recording."""
+    if len(X) == 0:
+        raise ValueError("evaluate: the set is empty (X has 0 samples): a loss and an "
+                         "accuracy need at least one")
     was_training = model.training
     model.eval()
     try:
@@ -93,22 +96,33 @@ def evaluate(model, loss_fn, X, y):
 
 def fit(model, loss_fn, optimizer, train, epochs=10, val=None, scheduler=None, batch_size=32,
         shuffle=True, seed=None, verbose=True, print_every=None, restore_best=True,
-        log=print):
+        log=print, drop_last=False):
     """Train `model` for `epochs` epochs and return a History.
 
-    train: a DataLoader, or a pair (X, y) that is batched here with batch_size,
-    shuffle and seed. val: an optional pair (X_val, y_val) evaluated after each
-    epoch. scheduler.step() is called once per epoch. With verbose=True one
-    line is logged every `print_every` epochs (default: about 10 lines per
-    run, plus the first and last) with the elapsed time. With restore_best and
-    a validation set, the model ends with the parameters (and buffers) of its
+    train: a DataLoader (for a dataset of (x, y) samples: DataLoader(dataset, ...)),
+    or a pair (X, y) of arrays that is batched here with batch_size, shuffle,
+    seed and drop_last (True drops a last, smaller batch: a BatchNorm network
+    cannot train on one sample). val: an optional pair (X_val, y_val) evaluated
+    after each epoch. Neither may be empty (a ValueError says which).
+    scheduler.step() is called once per epoch. With verbose=True one line is
+    logged every `print_every` epochs (default: about 10 lines per run, plus
+    the first and last) with the elapsed time. With restore_best and a
+    validation set, the model ends with the parameters (and buffers) of its
     best epoch by validation accuracy, or by validation loss if accuracy does
     not apply.
     """
-    loader = train if isinstance(train, DataLoader) else DataLoader(
-        train[0], train[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    epochs = check_integer(epochs, "epochs", "fit", minimum=0)
     if print_every is None:
         print_every = max(1, epochs // 10)
+    print_every = check_integer(print_every, "print_every", "fit", minimum=1)
+    if not isinstance(train, DataLoader) and not (isinstance(train, (tuple, list))
+                                                  and len(train) == 2):
+        raise TypeError(f"fit: train must be a DataLoader or a pair (X, y), got "
+                        f"{type(train).__name__}")
+    loader = train if isinstance(train, DataLoader) else DataLoader(
+        train[0], train[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
+        drop_last=drop_last)
+    check_sets(loader, val)
     history, best = History(), BestEpoch(keep_state=restore_best)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
@@ -128,6 +142,27 @@ def fit(model, loss_fn, optimizer, train, epochs=10, val=None, scheduler=None, b
             log(f"restored the parameters of epoch {history.best_epoch} "
                 f"(best validation {'accuracy' if history.val_acc[0] is not None else 'loss'})")
     return history
+
+
+def check_sets(loader, val):
+    """fit's checks: a training loader with at least one batch, a non-empty (X, y) pair as val."""
+    n = len(loader.dataset)
+    if n == 0:
+        raise ValueError("fit: the training set (train) is empty: there is nothing to train on")
+    if len(loader) == 0:
+        raise ValueError(f"fit: train gives no batches: {n} samples, batch_size="
+                         f"{loader.batch_size}, drop_last={loader.drop_last}")
+    if val is None:
+        return
+    if not isinstance(val, (tuple, list)) or len(val) != 2:
+        raise TypeError(f"fit: val must be a pair (X_val, y_val), got {type(val).__name__}"
+                        + (f" of length {len(val)}" if isinstance(val, (tuple, list)) else ""))
+    n_x, n_y = len(val[0]), len(val[1])
+    if n_x != n_y:
+        raise ValueError(f"fit: val's X has {n_x} samples but its y has {n_y}")
+    if n_x == 0:
+        raise ValueError("fit: the validation set (val) is empty; pass val=None to train "
+                         "without one")
 
 
 def train_epoch(model, loss_fn, optimizer, loader):
@@ -150,7 +185,7 @@ def train_epoch(model, loss_fn, optimizer, loader):
         correct = correct_count(scores, yb)
         counted = counted and correct is not None
         total_correct += correct or 0
-    return total_loss / max(seen, 1), (total_correct / seen if counted and seen else None)
+    return total_loss / seen, (total_correct / seen if counted else None)
 
 
 class BestEpoch:
