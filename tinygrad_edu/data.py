@@ -2,7 +2,9 @@
 
 The generators return NumPy arrays (X of shape (n_samples, n_features), float64;
 y of shape (n_samples,), int64), like scikit-learn's, and the same `seed` always
-gives the same data. `DataLoader` turns arrays into shuffled minibatches of Tensors.
+gives the same data. `DataLoader` turns arrays, or a dataset of (x, y) samples,
+into shuffled minibatches of Tensors. Every count, size and seed argument is
+checked, and a wrong one raises an error naming the function and the argument.
 """
 import math
 
@@ -22,9 +24,15 @@ def check_integer(value, name, who, minimum=None):
     return int(value)
 
 
+def is_real(value):
+    """A Python or NumPy integer or float, and not a bool."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)))
+
+
 def check_nonnegative(value, name, who):
-    """`value` (a Python or NumPy number, not a bool) as a float that is >= 0 and finite."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+    """`value` (a real number, see is_real) as a float that is >= 0 and finite."""
+    if not is_real(value):
         raise TypeError(f"{who}: {name} must be a number, got {value!r} ({type(value).__name__})")
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"{who}: {name} must be non-negative and finite, got {value}")
@@ -124,7 +132,7 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
 
 def make_circles(n_samples=100, noise=0.0, factor=0.8, seed=None):
     """Two concentric circles: class 0 of radius 1, class 1 of radius `factor` (< 1)."""
-    if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, (int, float, np.number)):
+    if not is_real(factor):
         raise TypeError(f"make_circles: factor must be a number, got {factor!r}")
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor}")
