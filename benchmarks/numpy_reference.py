@@ -36,9 +36,17 @@ class MLP:
 
     def loss_and_grads(self, X, y):
         """Cross-entropy of the batch and its gradient for every parameter (self.params order)."""
+        loss, h, cache, d = self.forward(X, y)
+        return loss, self.backward(d, h, cache)
+
+    def forward(self, X, y):
+        """(loss, last hidden activation, per-layer cache, dL/dlogits).
+
+        BatchNorm in training mode updates the running statistics as it goes;
+        the cache keeps (layer input, zhat, 1/std, pre-ReLU output) per hidden layer.
+        """
         n = X.shape[0]
         cache, h = [], X
-        last = len(self.weights) - 1
         for i, (W, b) in enumerate(self.weights[:-1]):
             z = h @ W.T + b
             if self.bn is not None:
@@ -59,23 +67,28 @@ class MLP:
                 out = z
                 cache.append((h, None, None, out))
             h = np.maximum(out, 0)
-        W, b = self.weights[last]
+        W, b = self.weights[-1]
         logits = h @ W.T + b
         shifted = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
         rows = np.arange(n)
         loss = np.log(s[:, 0]).sum() / n - shifted[rows, y].sum() / n
-
-        # backward: dL/dlogits = (softmax - onehot) / n
+        # dL/dlogits = (softmax - onehot) / n
         d = e / s
         d[rows, y] -= 1
         d /= n
+        return loss, h, cache, d
+
+    def backward(self, d, h, cache):
+        """Every parameter's gradient (self.params order), from d = dL/dlogits, the last
+        hidden activation h and the cache that forward() returned."""
+        n, last = d.shape[0], len(self.weights) - 1
         gW = [None] * len(self.weights)
         gb = [None] * len(self.weights)
-        gbn = [None] * (len(self.weights) - 1)
+        gbn = [None] * last
         gW[last], gb[last] = d.T @ h, d.sum(axis=0)
-        dh = d @ W
+        dh = d @ self.weights[last][0]
         for i in range(last - 1, -1, -1):
             x_in, zhat, inv, out = cache[i]
             dout = dh * (out > 0)                       # relu'(0) = 0
@@ -88,14 +101,13 @@ class MLP:
                                   - zhat * (dzhat * zhat).sum(axis=0))
             else:
                 dz = dout
-            W = self.weights[i][0]
             gW[i], gb[i] = dz.T @ x_in, dz.sum(axis=0)
             if i:
-                dh = dz @ W
+                dh = dz @ self.weights[i][0]
         grads = [g for pair in zip(gW, gb) for g in pair]
         if self.bn is not None:
             grads += [g for pair in gbn for g in pair]
-        return loss, grads
+        return grads
 
     def adam(self, grads):
         """One Adam step in place, the order of operations as torch.optim.Adam (single-tensor)."""

@@ -27,16 +27,16 @@ import numpy as np  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
 from tinygrad_edu import nn, optim  # noqa: E402
-from benchmarks import w1_seed_mlp, w2_mnist_mlp, w3_op_overhead  # noqa: E402
+from benchmarks import w1_deep_batchnorm_mlp, w2_mnist_mlp, w3_op_overhead  # noqa: E402
 from benchmarks.engines import copy_mlp_weights  # noqa: E402
 
 
 def mlp_parts(workload):
     """(forward() -> loss, optimizer, model) for W1 or W2, as in the benchmark."""
     if workload == "w1":
-        X, y = w1_seed_mlp.make_data()
-        weights, bn = w1_seed_mlp.make_weights(w1_seed_mlp.DIMS)
-        dims = w1_seed_mlp.DIMS
+        X, y = w1_deep_batchnorm_mlp.make_data()
+        weights, bn = w1_deep_batchnorm_mlp.make_weights(w1_deep_batchnorm_mlp.DIMS)
+        dims = w1_deep_batchnorm_mlp.DIMS
     else:
         X, y = w2_mnist_mlp.make_data()
         weights, bn = w2_mnist_mlp.make_weights(w2_mnist_mlp.DIMS), None

@@ -5,7 +5,7 @@ import statistics
 
 import numpy as np
 
-from benchmarks import common, w1_seed_mlp, w2_mnist_mlp, w3_op_overhead, w5_deep_chain
+from benchmarks import common, w1_deep_batchnorm_mlp, w2_mnist_mlp, w3_op_overhead, w5_deep_chain
 from benchmarks.common import Table, interleaved_medians, peak_traced_bytes, verdict
 from benchmarks.engines import available, to_float, torch
 
@@ -65,10 +65,10 @@ def add_fault_rows(table, workload, steps):
 
 
 def run_w1(table, quick):
-    steps = w1_seed_mlp.make_steps(available(ENGINES))
+    steps = w1_deep_batchnorm_mlp.make_steps(available(ENGINES))
     common.check_losses("W1", first_losses(steps), rtol=1e-9)
     times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
-    name = "W1 seed MLP 960x(2-16-16-8-8-3) BN f64"
+    name = "W1 deep BN MLP 960x(2-16-16-8-8-3) f64"
     add_step_rows(table, name, times,
                   lambda n, t: f"<=0.8x torch {verdict(t, 0.8)}, <=1.0x numpy {verdict(n, 1.0)}")
     add_fault_rows(table, name, steps)

@@ -7,7 +7,7 @@ and temporaries (hence the peak-memory comparison).
 """
 import numpy as np
 
-from benchmarks.w1_seed_mlp import BUILDERS
+from benchmarks.w1_deep_batchnorm_mlp import BUILDERS
 
 DIMS = (784, 256, 256, 10)
 

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import common, numpy_reference, w1_seed_mlp, w2_mnist_mlp  # noqa: E402
+from benchmarks import common, numpy_reference, w1_deep_batchnorm_mlp, w2_mnist_mlp  # noqa: E402
 from benchmarks import w3_op_overhead, w5_deep_chain  # noqa: E402
 from benchmarks.engines import to_float  # noqa: E402
 
@@ -24,14 +24,15 @@ def losses(steps, n=3):
 
 
 def test_w1_tinygrad_matches_numpy_reference_over_three_adam_steps():
-    got = losses(w1_seed_mlp.make_steps(["tinygrad_edu", "numpy"], n=32, dims=(2, 6, 5, 3)))
+    got = losses(w1_deep_batchnorm_mlp.make_steps(["tinygrad_edu", "numpy"], n=32,
+                                                  dims=(2, 6, 5, 3)))
     assert np.allclose(got["tinygrad_edu"], got["numpy"], rtol=1e-12, atol=0)
     assert got["numpy"][2] < got["numpy"][0]   # Adam is actually descending
 
 
 def test_w1_torch_matches_too():
     pytest.importorskip("torch")
-    got = losses(w1_seed_mlp.make_steps(["numpy", "torch"], n=32, dims=(2, 6, 5, 3)))
+    got = losses(w1_deep_batchnorm_mlp.make_steps(["numpy", "torch"], n=32, dims=(2, 6, 5, 3)))
     assert np.allclose(got["torch"], got["numpy"], rtol=1e-12, atol=0)
 
 
@@ -50,8 +51,8 @@ def test_w2_float32_engines_agree():
 
 def test_numpy_reference_gradients_match_finite_differences():
     """The floor must be right, or the comparison means nothing: check one weight."""
-    X, y = w1_seed_mlp.make_data(16, seed=3)
-    weights, bn = w1_seed_mlp.make_weights((2, 4, 3), seed=4)
+    X, y = w1_deep_batchnorm_mlp.make_data(16, seed=3)
+    weights, bn = w1_deep_batchnorm_mlp.make_weights((2, 4, 3), seed=4)
     model = numpy_reference.MLP(weights, bn)
     _, grads = model.loss_and_grads(X, y)
     for k in (0, len(model.params) - 2):   # first-layer W, last BatchNorm gamma
@@ -117,7 +118,7 @@ def test_run_py_quick_prints_its_settings_and_a_table():
 @pytest.mark.parametrize("workload", ["w1", "w2"])
 def test_engines_that_disagree_are_never_timed(monkeypatch, workload):
     from benchmarks import suite
-    module = {"w1": w1_seed_mlp, "w2": w2_mnist_mlp}[workload]
+    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp}[workload]
     monkeypatch.setattr(module, "make_steps", lambda engines: {"tinygrad_edu": lambda: 1.0,
                                                                "numpy": lambda: 1.5})
     timed = []

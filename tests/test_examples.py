@@ -1,9 +1,9 @@
 """The examples run, and reproduce the figures they claim.
 
 Each example exposes main(argv) -> dict; it runs in-process with --quick
-(cached, so one run serves several tests). The seed-000 figures below are
-the log printed in the seed notebook itself (/work/shared/seeds/000_*), typed
-in as data: the example must reproduce them to 4 decimals.
+(cached, so one run serves several tests). LAB_LOG below is the log that the
+classic NumPy lab behind deep_batchnorm_mlp.py prints (its hand-written
+backprop run), typed in as data: the example must reproduce it to 4 decimals.
 """
 import functools
 import importlib.util
@@ -15,8 +15,8 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-# Seed 000's printed log: (epoch, loss, train accuracy, validation accuracy).
-SEED000_LOG = [
+# The NumPy lab's printed log: (epoch, loss, train accuracy, validation accuracy).
+LAB_LOG = [
     (1, 1.0983, 0.4135, 0.3917),
     (20, 1.0911, 0.6917, 0.7000),
     (40, 1.0825, 0.7281, 0.7000),
@@ -50,98 +50,98 @@ def as_printed(row):
     return tuple(f"{v:.4f}" for v in row[1:])
 
 
-# --- seed 000 --------------------------------------------------------------------------
+# --- deep_batchnorm_mlp ------------------------------------------------------------------
 
-def test_seed000_quick_log_matches_the_seed_to_4_decimals():
-    log = quick("seed000_deep_batchnorm_mlp")["seed_log"]
+def test_deep_batchnorm_quick_log_matches_the_lab_to_4_decimals():
+    log = quick("deep_batchnorm_mlp")["lab_log"]
     assert len(log) >= 3
-    for row, expected in zip(log, SEED000_LOG):
+    for row, expected in zip(log, LAB_LOG):
         assert row[0] == expected[0]
         assert as_printed(row) == as_printed(expected), f"epoch {row[0]}"
-    final = quick("seed000_deep_batchnorm_mlp")["seed_final"]   # after the quick 60 epochs
-    assert as_printed((None,) + final) == as_printed(SEED000_LOG[3])[1:]
+    final = quick("deep_batchnorm_mlp")["lab_final"]   # after the quick 60 epochs
+    assert as_printed((None,) + final) == as_printed(LAB_LOG[3])[1:]
 
 
-def test_seed000_autograd_equals_the_hand_written_backward_at_every_epoch():
-    assert quick("seed000_deep_batchnorm_mlp")["max_grad_diff"] < 1e-12
+def test_deep_batchnorm_autograd_equals_the_hand_written_backward_at_every_epoch():
+    assert quick("deep_batchnorm_mlp")["max_grad_diff"] < 1e-12
 
 
-def test_seed000_full_200_epochs_match_every_printed_line():
-    ex = load("seed000_deep_batchnorm_mlp")
+def test_deep_batchnorm_full_200_epochs_match_every_printed_line():
+    ex = load("deep_batchnorm_mlp")
     X, labels = ex.three_clusters()
     data = (X[:960], labels[:960], X[960:], labels[960:])
-    model = ex.DeepBatchNormMLP().seed_init()
-    log, _ = ex.train(model, ex.SeedAdam(model.parameters(), lr=0.001), data, 200)
-    assert [as_printed(r) for r in log] == [as_printed(r) for r in SEED000_LOG]
-    # the seed's closing line: "Final Train Acc: 0.8938 | Final Val Acc: 0.8625"
+    model = ex.DeepBatchNormMLP().lab_init()
+    log, _ = ex.train(model, ex.LabAdam(model.parameters(), lr=0.001), data, 200)
+    assert [as_printed(r) for r in log] == [as_printed(r) for r in LAB_LOG]
+    # the lab's closing line: "Final Train Acc: 0.8938 | Final Val Acc: 0.8625"
     assert as_printed((None,) + ex.final_accuracies(model, data)) == ("0.8938", "0.8625")
 
 
-def test_seed000_library_batchnorm_and_adam():
-    result = quick("seed000_deep_batchnorm_mlp")
-    # nn.BatchNorm1d's training forward is the seed's: the losses coincide
-    assert [r[1] for r in result["bn1d_log"]] == pytest.approx([r[1] for r in result["seed_log"]],
+def test_deep_batchnorm_library_batchnorm_and_adam():
+    result = quick("deep_batchnorm_mlp")
+    # nn.BatchNorm1d's training forward is the lab's: the losses coincide
+    assert [r[1] for r in result["bn1d_log"]] == pytest.approx([r[1] for r in result["lab_log"]],
                                                                abs=1e-12)
     # torch-style Adam (bias correction once) takes larger steps and gets further
-    assert result["adam_log"][-1][1] < result["seed_log"][-1][1] - 0.1
+    assert result["adam_log"][-1][1] < result["lab_log"][-1][1] - 0.1
 
 
-# --- seed 001 --------------------------------------------------------------------------
+# --- fully_connected_net -----------------------------------------------------------------
 
-def test_seed001_overfits_a_small_set():
-    r = quick("seed001_fully_connected_net")
+def test_fully_connected_net_overfits_a_small_set():
+    r = quick("fully_connected_net")
     assert r["overfit_train_acc"] == 1.0
     assert r["overfit_val_acc"] < 0.95
 
 
-def test_seed001_zero_init_never_breaks_symmetry():
-    r = quick("seed001_fully_connected_net")
+def test_fully_connected_net_zero_init_never_breaks_symmetry():
+    r = quick("fully_connected_net")
     assert r["zero_init_hidden_grad"] == 0.0
     assert r["zero_init_distinct_rows"] == 1
     assert r["zero_init_val_acc"] < 0.45
 
 
-def test_seed001_he_init_learns_with_softmax_and_svm_losses():
-    r = quick("seed001_fully_connected_net")
+def test_fully_connected_net_he_init_learns_with_softmax_and_svm_losses():
+    r = quick("fully_connected_net")
     assert r["val_acc[he, softmax]"] > 0.9
     assert r["val_acc[he, svm]"] > 0.9
     assert r["val_acc[he, softmax]"] > r["val_acc[random 1e-2, softmax]"] + 0.3
 
 
-# --- seed 002 --------------------------------------------------------------------------
+# --- softmax_and_two_layer ---------------------------------------------------------------
 
-def test_seed002_softmax_regression():
-    r = quick("seed002_softmax_and_two_layer")
+def test_softmax_and_two_layer_softmax_regression():
+    r = quick("softmax_and_two_layer")
     assert r["blobs_gradient_gap"] < 1e-12
     assert r["blobs_test_acc"] > 0.95
     assert r["moons_linear_test_acc"] < 0.92
 
 
-def test_seed002_hidden_layers_bend_the_boundary():
-    r = quick("seed002_softmax_and_two_layer")
+def test_softmax_and_two_layer_hidden_layers_bend_the_boundary():
+    r = quick("softmax_and_two_layer")
     for activation in ("relu", "tanh"):
         assert r[f"moons_{activation}16_test_acc"] > max(0.9, r["moons_linear_test_acc"])
 
 
-# --- seed 003 --------------------------------------------------------------------------
+# --- mlp_sgd_weight_decay ----------------------------------------------------------------
 
-def test_seed003_trains():
-    rows = quick("seed003_mlp_sgd_weight_decay")["rows"]
+def test_mlp_sgd_weight_decay_trains():
+    rows = quick("mlp_sgd_weight_decay")["rows"]
     assert rows[-1][1] < 0.1 * rows[0][1]
     assert rows[-1][4] > 0.97
 
 
-def test_seed003_matches_pytorch_epoch_by_epoch():
+def test_mlp_sgd_weight_decay_matches_pytorch_epoch_by_epoch():
     pytest.importorskip("torch")
-    r = quick("seed003_mlp_sgd_weight_decay")
+    r = quick("mlp_sgd_weight_decay")
     assert len(r["torch_rows"]) == len(r["rows"])
     assert r["max_torch_diff"] < 1e-10
 
 
-# --- seed 004 --------------------------------------------------------------------------
+# --- perceptron_adaline, mlp_module_checkpoint -------------------------------------------
 
-def test_seed004_perceptron_converges_and_adaline_learning_rates():
-    r = quick("seed004_perceptron_adaline")
+def test_perceptron_converges_and_adaline_learning_rates():
+    r = quick("perceptron_adaline")
     assert r["perceptron_mistakes"][0] > 0 and r["perceptron_mistakes"][-1] == 0
     assert r["perceptron_acc"] == 1.0
     too_big, right, too_small = (r["adaline_losses"][lr] for lr in (0.1, 0.02, 0.0001))
@@ -151,8 +151,8 @@ def test_seed004_perceptron_converges_and_adaline_learning_rates():
     assert r["adaline_acc"] > 0.95 and r["adaline_sgd_acc"] > 0.95
 
 
-def test_seed004_module_loop_and_checkpoint_round_trip():
-    r = quick("seed004_mlp_module_checkpoint")
+def test_mlp_module_loop_and_checkpoint_round_trip():
+    r = quick("mlp_module_checkpoint")
     assert r["mse_gradient_gap"] < 1e-12
     assert r["mse_test_acc"] > 0.95
     assert r["module_test_acc"] > 0.97
@@ -173,12 +173,12 @@ def test_digits_mlp_reaches_95_percent():
 
 def test_a_script_runs_from_the_command_line_and_saves_its_plot(tmp_path):
     pytest.importorskip("matplotlib")
-    script = EXAMPLES / "seed004_perceptron_adaline.py"
+    script = EXAMPLES / "perceptron_adaline.py"
     done = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Perceptron" in done.stdout
-    assert (tmp_path / "seed004_perceptron_adaline.png").stat().st_size > 0
+    assert (tmp_path / "perceptron_adaline.png").stat().st_size > 0
 
 
 def test_the_readme_lists_every_example():

@@ -27,4 +27,3 @@ from . import data, training
 from .serialization import save, load
 from . import viz, manual
 from .check import compare_gradients
-from .allocator import tune_malloc

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from .autograd import no_grad
-from .data import DataLoader
+from .data import DataLoader, check_integer
 from .tensor import Tensor
 
 
@@ -42,6 +42,15 @@ class History:
 
     def __len__(self):
         return len(self.train_loss)
+
+    def append(self, train_loss, train_acc, val_loss, val_acc, lr, seconds):
+        """Record one epoch (None for what it doesn't have: accuracy, validation)."""
+        self.train_loss.append(train_loss)
+        self.train_acc.append(train_acc)
+        self.val_loss.append(val_loss)
+        self.val_acc.append(val_acc)
+        self.lr.append(lr)
+        self.seconds.append(seconds)
 
     def as_dict(self):
         return {"train_loss": self.train_loss, "train_acc": self.train_acc,
@@ -68,6 +77,9 @@ def correct_count(scores, labels):
 
 def evaluate(model, loss_fn, X, y):
     """(loss, accuracy or None) of the model on (X, y), in eval mode without recording."""
+    if len(X) == 0:
+        raise ValueError("evaluate: the set is empty (X has 0 samples): a loss and an "
+                         "accuracy need at least one")
     was_training = model.training
     model.eval()
     try:
@@ -84,68 +96,117 @@ def evaluate(model, loss_fn, X, y):
 
 def fit(model, loss_fn, optimizer, train, epochs=10, val=None, scheduler=None, batch_size=32,
         shuffle=True, seed=None, verbose=True, print_every=None, restore_best=True,
-        log=print):
+        log=print, drop_last=False):
     """Train `model` for `epochs` epochs and return a History.
 
-    train: a DataLoader, or a pair (X, y) that is batched here with batch_size,
-    shuffle and seed. val: an optional pair (X_val, y_val) evaluated after each
-    epoch. scheduler.step() is called once per epoch. With verbose=True one
-    line is logged every `print_every` epochs (default: about 10 lines per
-    run, plus the first and last) with the elapsed time. With restore_best and
-    a validation set, the model ends with the parameters (and buffers) of its
+    train: a DataLoader (for a dataset of (x, y) samples: DataLoader(dataset, ...)),
+    or a pair (X, y) of arrays that is batched here with batch_size, shuffle,
+    seed and drop_last (True drops a last, smaller batch: a BatchNorm network
+    cannot train on one sample). val: an optional pair (X_val, y_val) evaluated
+    after each epoch. Neither may be empty (a ValueError says which).
+    scheduler.step() is called once per epoch. With verbose=True one line is
+    logged every `print_every` epochs (default: about 10 lines per run, plus
+    the first and last) with the elapsed time. With restore_best and a
+    validation set, the model ends with the parameters (and buffers) of its
     best epoch by validation accuracy, or by validation loss if accuracy does
     not apply.
     """
-    loader = train if isinstance(train, DataLoader) else DataLoader(
-        train[0], train[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    epochs = check_integer(epochs, "epochs", "fit", minimum=0)
     if print_every is None:
         print_every = max(1, epochs // 10)
-    history, best_score, best_state = History(), None, None
+    print_every = check_integer(print_every, "print_every", "fit", minimum=1)
+    if not isinstance(train, DataLoader) and not (isinstance(train, (tuple, list))
+                                                  and len(train) == 2):
+        raise TypeError(f"fit: train must be a DataLoader or a pair (X, y), got "
+                        f"{type(train).__name__}")
+    loader = train if isinstance(train, DataLoader) else DataLoader(
+        train[0], train[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
+        drop_last=drop_last)
+    check_sets(loader, val)
+    history, best = History(), BestEpoch(keep_state=restore_best)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        model.train()
         lr = optimizer.param_groups[0]["lr"]
-        total_loss, total_correct, seen, counted = 0.0, 0, 0, True
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            scores = model(xb)
-            loss = loss_fn(scores, yb)
-            loss.backward()
-            optimizer.step()
-            n = len(xb)
-            total_loss += float(loss.item()) * n
-            seen += n
-            correct = correct_count(scores, yb)
-            counted = counted and correct is not None
-            total_correct += correct or 0
+        train_loss, train_acc = train_epoch(model, loss_fn, optimizer, loader)
         if scheduler is not None:
             scheduler.step()
-
-        history.train_loss.append(total_loss / max(seen, 1))
-        history.train_acc.append(total_correct / seen if counted and seen else None)
-        history.lr.append(lr)
-        if val is not None:
-            val_loss, val_acc = evaluate(model, loss_fn, *val)
-            history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
-            score = val_acc if val_acc is not None else -val_loss
-            if best_score is None or score > best_score:   # ties keep the earlier epoch
-                best_score, history.best_epoch = score, epoch
-                if restore_best:
-                    best_state = model.state_dict()   # copies: later steps don't touch them
-        else:
-            history.val_loss.append(None)
-            history.val_acc.append(None)
-        history.seconds.append(time.perf_counter() - start)
+        val_loss, val_acc = (None, None) if val is None else evaluate(model, loss_fn, *val)
+        history.append(train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - start)
+        if val is not None and best.update(val_loss, val_acc, model):
+            history.best_epoch = epoch
         if verbose and (epoch == 1 or epoch == epochs or epoch % print_every == 0):
             log(progress_line(history, epoch, epochs))
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if best.state is not None:
+        model.load_state_dict(best.state)
         if verbose:
             log(f"restored the parameters of epoch {history.best_epoch} "
                 f"(best validation {'accuracy' if history.val_acc[0] is not None else 'loss'})")
     return history
+
+
+def check_sets(loader, val):
+    """fit's checks: a training loader with at least one batch, a non-empty (X, y) pair as val."""
+    n = len(loader.dataset)
+    if n == 0:
+        raise ValueError("fit: the training set (train) is empty: there is nothing to train on")
+    if len(loader) == 0:
+        raise ValueError(f"fit: train gives no batches: {n} samples, batch_size="
+                         f"{loader.batch_size}, drop_last={loader.drop_last}")
+    if val is None:
+        return
+    if not isinstance(val, (tuple, list)) or len(val) != 2:
+        raise TypeError(f"fit: val must be a pair (X_val, y_val), got {type(val).__name__}"
+                        + (f" of length {len(val)}" if isinstance(val, (tuple, list)) else ""))
+    n_x, n_y = len(val[0]), len(val[1])
+    if n_x != n_y:
+        raise ValueError(f"fit: val's X has {n_x} samples but its y has {n_y}")
+    if n_x == 0:
+        raise ValueError("fit: the validation set (val) is empty; pass val=None to train "
+                         "without one")
+
+
+def train_epoch(model, loss_fn, optimizer, loader):
+    """One pass over `loader` in training mode: zero_grad, forward, loss, backward, step.
+
+    Returns (mean loss over the samples, each batch's loss weighted by its size;
+    accuracy on those batches as seen during training, or None if not a classification).
+    """
+    model.train()
+    total_loss, total_correct, seen, counted = 0.0, 0, 0, True
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        scores = model(xb)
+        loss = loss_fn(scores, yb)
+        loss.backward()
+        optimizer.step()
+        n = len(xb)
+        total_loss += float(loss.item()) * n
+        seen += n
+        correct = correct_count(scores, yb)
+        counted = counted and correct is not None
+        total_correct += correct or 0
+    return total_loss / seen, (total_correct / seen if counted else None)
+
+
+class BestEpoch:
+    """The best validation score so far and, with keep_state, the model's state at it.
+
+    The score is the validation accuracy, or minus the validation loss when
+    accuracy does not apply: higher is better.
+    """
+
+    def __init__(self, keep_state):
+        self.keep_state, self.score, self.state = keep_state, None, None
+
+    def update(self, val_loss, val_acc, model):
+        """Record this epoch if it beats every earlier one (ties keep the earlier); True if so."""
+        score = val_acc if val_acc is not None else -val_loss
+        if self.score is not None and score <= self.score:
+            return False
+        self.score = score
+        if self.keep_state:
+            self.state = model.state_dict()   # copies: later steps don't touch them
+        return True
 
 
 def progress_line(history, epoch, epochs):

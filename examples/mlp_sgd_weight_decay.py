@@ -1,17 +1,18 @@
-"""Seed 003: a 2-32-2 ReLU MLP, minibatch SGD with weight decay, side by side with PyTorch.
+"""A 2-32-2 ReLU MLP, minibatch SGD with weight decay, side by side with PyTorch.
 
-The seed writes this network twice, once in NumPy with a hand-written backward
-and once in PyTorch. Here it is written once with tinygrad_edu (nn.Linear,
-optim.SGD, cross_entropy) and, when torch is installed, run again in PyTorch
-from the *same* initial weights on the *same* shuffled minibatches, in
-float64. The two per-epoch logs then agree to ~1e-12: same math, same order.
+The classic lab this rebuilds writes the network twice, once in NumPy with a
+hand-written backward and once in PyTorch. Here it is written once with
+tinygrad_edu (nn.Linear, optim.SGD, cross_entropy) and, when torch is
+installed, run again in PyTorch from the *same* initial weights on the *same*
+shuffled minibatches, in float64. The two per-epoch logs then agree to
+~1e-12: same math, same order.
 
-Setup as in the seed: two Gaussian clouds around (-2, -2) and (2, 2) (400
+Setup as in the lab: two Gaussian clouds around (-2, -2) and (2, 2) (400
 points each), 80/20 split, weights ~ N(0, 0.02^2), zero biases, lr 0.1,
-batch 64, L2 weight decay 1e-4 on the weights only (the seed adds
+batch 64, L2 weight decay 1e-4 on the weights only (the lab adds
 wd * W to dW but leaves the biases alone: two parameter groups here).
 
-    python examples/seed003_mlp_sgd_weight_decay.py [--quick] [--plot] [--out DIR]
+    python examples/mlp_sgd_weight_decay.py [--quick] [--plot] [--out DIR]
 """
 import numpy as np
 
@@ -147,7 +148,7 @@ def main(argv=None):
             ax.plot(rows[:, 0], np.array(theirs)[:, 1], "k:", label="train (torch)")
         ax.set(title="cross-entropy", xlabel="epoch", yscale="log")
         ax.legend()
-        save(fig, args, "seed003_mlp_sgd_weight_decay")
+        save(fig, args, "mlp_sgd_weight_decay")
     return results
 
 

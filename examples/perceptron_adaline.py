@@ -1,4 +1,4 @@
-"""Seed 004, part 1: the perceptron and Adaline, written as autograd losses.
+"""The perceptron and Adaline, written as autograd losses.
 
 The classic single-neuron learning rules are gradient steps on small losses:
 
@@ -14,7 +14,7 @@ The classic single-neuron learning rules are gradient steps on small losses:
 
 The script checks each autograd gradient against that hand formula.
 
-    python examples/seed004_perceptron_adaline.py [--quick] [--plot] [--out DIR]
+    python examples/perceptron_adaline.py [--quick] [--plot] [--out DIR]
 """
 import numpy as np
 
@@ -145,7 +145,7 @@ def main(argv=None):
         axes[1].set(title="Adaline: mean squared error", xlabel="epoch", yscale="log")
         axes[1].legend()
         decision_regions(axes[2], lambda P: predict(w_s, b_s, P, 0.5), X, y, "Adaline (SGD)")
-        save(fig, args, "seed004_perceptron_adaline")
+        save(fig, args, "perceptron_adaline")
     return results
 
 

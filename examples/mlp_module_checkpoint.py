@@ -1,13 +1,13 @@
-"""Seed 004, part 2: a sigmoid MLP by hand-held gradient steps, then the PyTorch-style loop.
+"""A sigmoid MLP by hand-held gradient steps, then the PyTorch-style loop and checkpoints.
 
-A. The seed's first multilayer network: Linear(2, 10) - sigmoid - Linear(10, 2)
-   - sigmoid, trained on the mean squared error to one-hot targets. The
-   backward the seed derives by hand (delta_out = dL/dA * A (1 - A), dW = delta^T
+A. A classic NumPy lab's first multilayer network: Linear(2, 10) - sigmoid -
+   Linear(10, 2) - sigmoid, trained on the mean squared error to one-hot
+   targets. The backward the lab derives by hand (delta_out = dL/dA * A (1 - A), dW = delta^T
    A_prev, delta_hidden = delta_out W * A1 (1 - A1)) is checked against autograd
    on the first batch; the update is written out: p.data -= lr * p.grad.data.
 B. The same kind of model as an nn.Module with nn.Linear layers, trained by the
    loop every PyTorch user knows: zero_grad, forward, loss, backward, step -
-   with optim.Adam, data.DataLoader and cross_entropy. (The seed puts a sigmoid
+   with optim.Adam, data.DataLoader and cross_entropy. (The lab puts a sigmoid
    after the last layer *and* uses a cross-entropy loss, squashing twice; here
    the model returns logits and cross_entropy applies the softmax.)
 C. Checkpoints: tg.save(model.state_dict(), path) writes an .npz file (no
@@ -16,7 +16,7 @@ C. Checkpoints: tg.save(model.state_dict(), path) writes an .npz file (no
    A full checkpoint {"model": ..., "optimizer": ..., "epoch": ...} (still .npz,
    no pickle) lets training resume exactly where it stopped.
 
-    python examples/seed004_mlp_module_checkpoint.py [--quick] [--plot] [--out DIR]
+    python examples/mlp_module_checkpoint.py [--quick] [--plot] [--out DIR]
 """
 import os
 import tempfile
@@ -205,7 +205,7 @@ def main(argv=None):
         with tg.no_grad():
             decision_regions(axes[1], predict(mse_model), split[1], split[3], "A: sigmoid + MSE")
             decision_regions(axes[2], predict(model), split[1], split[3], "B: nn.Module + Adam")
-        save(fig, args, "seed004_mlp_module_checkpoint")
+        save(fig, args, "mlp_module_checkpoint")
     return results
 
 

@@ -1,20 +1,20 @@
-"""Seed 002: softmax regression, then 2-layer ReLU and tanh networks, on blobs and moons.
+"""Softmax regression, then 2-layer ReLU and tanh networks, on blobs and moons.
 
-The seed asks students to derive, for z = W x + b, q = softmax(z) and the
-loss -log q_y, the gradients dL/dW = (q - p) x^T and dL/db = q - p (p the
-one-hot target; averaged over a batch), and then to redo the derivation for
-a hidden layer h = relu(W x + b1) or tanh(W x + b1). Here autograd computes
-them from the forward pass alone, and the script checks the softmax-regression
-gradient against that formula.
+The classic NumPy lab this rebuilds asks students to derive, for z = W x + b,
+q = softmax(z) and the loss -log q_y, the gradients dL/dW = (q - p) x^T and
+dL/db = q - p (p the one-hot target; averaged over a batch), and then to redo
+the derivation for a hidden layer h = relu(W x + b1) or tanh(W x + b1). Here
+autograd computes them from the forward pass alone, and the script checks the
+softmax-regression gradient against that formula.
 
 1. Softmax regression (nn.Linear(2, 3) + cross_entropy) on three blobs: linear
    boundaries are enough.
 2. The same linear model on two moons: it can't bend, so it stalls below 90 %.
 3. A hidden layer of 2, 4, 8, 16 ReLU units, then tanh units: the boundary
    bends more as the layer widens.
-Weights and biases start at N(0, 1) as in the seed; plain SGD, batches of 10.
+Weights and biases start at N(0, 1) as in the lab; plain SGD, batches of 10.
 
-    python examples/seed002_softmax_and_two_layer.py [--quick] [--plot] [--out DIR]
+    python examples/softmax_and_two_layer.py [--quick] [--plot] [--out DIR]
 """
 import numpy as np
 
@@ -33,7 +33,7 @@ def two_layer(n_hidden, activation):
 
 
 def standard_normal_init(model, seed=42):
-    """Every weight and bias ~ N(0, 1), the seed's (deliberately rough) starting point."""
+    """Every weight and bias ~ N(0, 1), the lab's (deliberately rough) starting point."""
     rng = np.random.default_rng(seed)
     for p in model.parameters():
         nn.init.normal_(p, 0.0, 1.0, generator=rng)
@@ -122,19 +122,19 @@ def main(argv=None):
                          "softmax regression, blobs")
         decision_regions(axes[1], predictor(moon_linear), moons[1], moons[3],
                          "softmax regression, moons")
-        save(fig, args, "seed002_softmax_regression")
+        save(fig, args, "softmax_regression")
         fig, axes = plt.subplots(2, len(HIDDEN_SIZES), figsize=(16, 8))
         for row, name in enumerate(("relu", "tanh")):
             for col, n_hidden in enumerate(HIDDEN_SIZES):
                 decision_regions(axes[row, col], predictor(nets[name, n_hidden]), moons[1],
                                  moons[3], f"{name}, {n_hidden} hidden units")
-        save(fig, args, "seed002_hidden_sizes")
+        save(fig, args, "hidden_sizes")
         fig, ax = plt.subplots(figsize=(6, 4))
         for (name, n_hidden), hist in curves.items():
             ax.plot([h[0] for h in hist], label=f"{name} {n_hidden}")
         ax.set(title="mean training loss per epoch", xlabel="epoch", yscale="log")
         ax.legend(ncol=2)
-        save(fig, args, "seed002_losses")
+        save(fig, args, "two_layer_losses")
     return results
 
 

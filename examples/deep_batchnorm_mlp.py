@@ -1,18 +1,18 @@
-"""Seed 000: a deep 2-16-16-8-8-3 BatchNorm MLP trained with Adam, reproduced exactly.
+"""A deep 2-16-16-8-8-3 BatchNorm MLP trained with Adam, a NumPy lab reproduced exactly.
 
-The seed notebook trains this network with a hand-written NumPy backward pass.
-Here the model is a composition of Tensor ops and autograd does the backward;
-everything else follows the seed to the last detail, so the printed log is
-the seed's own, to 4 decimals:
+The classic NumPy lab this rebuilds trains the network with a hand-written
+backward pass. Here the model is a composition of Tensor ops and autograd does
+the backward; everything else follows the lab to the last detail, so the
+printed log is the lab's own, to 4 decimals:
 
 * data: three Gaussian clusters (cov 0.4 I) drawn with the legacy NumPy RNG
   (seed 42, three multivariate_normal calls, then one permutation), 80/20 split;
 * init: NumPy seed 1, W_l ~ randn(n_in, n_out) * sqrt(2 / n_in) for hidden
   layers and * 0.01 for the output layer, zero biases;
-* BatchNorm (SeedBatchNorm below): batch mean and *biased* variance in
+* BatchNorm (LabBatchNorm below): batch mean and *biased* variance in
   training, running = 0.9 * running + 0.1 * batch for both statistics
   (PyTorch keeps the *unbiased* variance), eps 1e-5;
-* Adam (SeedAdam below): the seed bias-corrects twice. It divides m and v by
+* Adam (LabAdam below): the lab bias-corrects twice. It divides m and v by
   (1 - beta^t) *and* scales the learning rate by sqrt(1 - beta2^t) / (1 - beta1^t),
   so its steps are 2-7x smaller than PyTorch's Adam's throughout the 200 epochs;
 * one full-batch step per epoch; the log shows that step's training loss and
@@ -22,7 +22,7 @@ At every epoch the autograd gradients are compared with a backward pass
 written by hand in NumPy (hand_gradients below). Finally the same network is
 trained with the library's nn.BatchNorm1d and optim.Adam.
 
-    python examples/seed000_deep_batchnorm_mlp.py [--quick] [--plot] [--out DIR]
+    python examples/deep_batchnorm_mlp.py [--quick] [--plot] [--out DIR]
 """
 import numpy as np
 
@@ -36,7 +36,7 @@ DIMS = [2, 16, 16, 8, 8, 3]
 
 
 def three_clusters(n_per_class=400, seed=42):
-    """The seed's data: clusters at (-1, 0), (1, 0), (0, 1.5); returns X (3n, 2), labels (3n,)."""
+    """The lab's data: clusters at (-1, 0), (1, 0), (0, 1.5); returns X (3n, 2), labels (3n,)."""
     np.random.seed(seed)                       # the legacy global RNG, as the seed uses it
     cov = 0.4 * np.eye(2)
     centres = [(-1.0, 0.0), (1.0, 0.0), (0.0, 1.5)]
@@ -46,8 +46,8 @@ def three_clusters(n_per_class=400, seed=42):
     return X[order], labels[order]
 
 
-class SeedBatchNorm(nn.Module):
-    """BatchNorm over axis 0 with the seed's conventions (compare nn.BatchNorm1d).
+class LabBatchNorm(nn.Module):
+    """BatchNorm over axis 0 with the lab's conventions (compare nn.BatchNorm1d).
 
     training: y = weight * (x - mean_B) / sqrt(var_B + eps) + bias, var_B biased;
     the running statistics keep `keep` of their old value: r = keep r + (1 - keep) batch.
@@ -77,7 +77,7 @@ class SeedBatchNorm(nn.Module):
 class DeepBatchNormMLP(nn.Module):
     """Hidden layers Linear -> norm -> ReLU, then a Linear output layer giving 3 logits."""
 
-    def __init__(self, dims=DIMS, norm=SeedBatchNorm):
+    def __init__(self, dims=DIMS, norm=LabBatchNorm):
         super().__init__()
         self.fcs = nn.ModuleList([nn.Linear(i, o) for i, o in zip(dims[:-2], dims[1:-1])])
         self.norms = nn.ModuleList([norm(o) for o in dims[1:-1]])
@@ -88,8 +88,8 @@ class DeepBatchNormMLP(nn.Module):
             x = norm(fc(x)).relu()
         return self.out(x)
 
-    def seed_init(self, seed=1):
-        """The seed's weights: W (n_in, n_out) from the global RNG; ours are stored transposed."""
+    def lab_init(self, seed=1):
+        """The lab's weights: W (n_in, n_out) from the global RNG; ours are stored transposed."""
         np.random.seed(seed)
         layers = list(self.fcs) + [self.out]
         for k, layer in enumerate(layers):
@@ -100,8 +100,8 @@ class DeepBatchNormMLP(nn.Module):
         return self
 
 
-class SeedAdam(optim.Optimizer):
-    """Adam as the seed writes it: bias correction applied twice (torch.optim.Adam: once).
+class LabAdam(optim.Optimizer):
+    """Adam as the lab writes it: bias correction applied twice (torch.optim.Adam: once).
 
     t += 1;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
     lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)            <- the correction, folded into lr ...
@@ -193,7 +193,7 @@ def train(model, opt, data, epochs, check_by_hand=False, every=20):
 
 
 def final_accuracies(model, data):
-    """(train accuracy, validation accuracy) in evaluation mode: the seed's last line."""
+    """(train accuracy, validation accuracy) in evaluation mode: the lab's last line."""
     Xtr, ytr, Xva, yva = data
     model.eval()
     with tg.no_grad():
@@ -207,9 +207,9 @@ def main(argv=None):
     data = (X[:split], labels[:split], X[split:], labels[split:])
     epochs = 60 if args.quick else 200
 
-    print(f"1) The seed's run: SeedBatchNorm + SeedAdam, lr 0.001, {epochs} full-batch epochs")
-    model = DeepBatchNormMLP().seed_init()
-    seed_log, worst = train(model, SeedAdam(model.parameters(), lr=0.001), data, epochs,
+    print(f"1) The lab's run: LabBatchNorm + LabAdam, lr 0.001, {epochs} full-batch epochs")
+    model = DeepBatchNormMLP().lab_init()
+    lab_log, worst = train(model, LabAdam(model.parameters(), lr=0.001), data, epochs,
                             check_by_hand=True)
     final = final_accuracies(model, data)
     print(f"  Final Train Acc: {final[0]:.4f} | Final Val Acc: {final[1]:.4f}")
@@ -218,25 +218,25 @@ def main(argv=None):
 
     print("2) nn.BatchNorm1d instead: the training forward is the same, so the losses are")
     print("   identical; only evaluation (running variance unbiased) can differ")
-    model = DeepBatchNormMLP(norm=nn.BatchNorm1d).seed_init()
-    bn_log, _ = train(model, SeedAdam(model.parameters(), lr=0.001), data, epochs)
+    model = DeepBatchNormMLP(norm=nn.BatchNorm1d).lab_init()
+    bn_log, _ = train(model, LabAdam(model.parameters(), lr=0.001), data, epochs)
 
     print("3) nn.BatchNorm1d + optim.Adam (PyTorch's update: bias correction once)")
-    model = DeepBatchNormMLP(norm=nn.BatchNorm1d).seed_init()
+    model = DeepBatchNormMLP(norm=nn.BatchNorm1d).lab_init()
     adam_log, _ = train(model, optim.Adam(model.parameters(), lr=0.001), data, epochs)
 
     plt = pyplot(args)
     if plt is not None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        for name, log in (("seed (SeedAdam)", seed_log), ("optim.Adam", adam_log)):
+        for name, log in (("the lab's (LabAdam)", lab_log), ("optim.Adam", adam_log)):
             rows = np.array(log)
             axes[0].plot(rows[:, 0], rows[:, 1], marker="o", label=name)
             axes[1].plot(rows[:, 0], rows[:, 3], marker="o", label=name)
         axes[0].set(title="training loss", xlabel="epoch")
         axes[1].set(title="validation accuracy", xlabel="epoch")
         axes[1].legend()
-        save(fig, args, "seed000_deep_batchnorm_mlp")
-    return {"seed_log": seed_log, "seed_final": final, "max_grad_diff": worst, "bn1d_log": bn_log,
+        save(fig, args, "deep_batchnorm_mlp")
+    return {"lab_log": lab_log, "lab_final": final, "max_grad_diff": worst, "bn1d_log": bn_log,
             "adam_log": adam_log}
 
 

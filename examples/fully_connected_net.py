@@ -1,6 +1,6 @@
-"""Seed 001: the FullyConnectedNet family, trained with a Solver-like loop (training.fit).
+"""The FullyConnectedNet family of a classic NumPy lab, trained by training.fit as its Solver.
 
-The seed builds {affine - [batchnorm] - relu - [dropout]} x (L - 1) - affine
+The lab builds {affine - [batchnorm] - relu - [dropout]} x (L - 1) - affine
 with a softmax or SVM loss, L2 regularisation 0.5 * reg * sum(W^2) and
 "random" (N(0, weight_scale^2)), "he" or "zero" initial weights, and writes
 the backward of every piece by hand. Here the network is nn.MLP, the L2 term
@@ -18,10 +18,10 @@ Data: three interleaved, noisy spirals (600 points), 80/20 split. The experiment
 3. a small comparison: random vs He init, softmax vs SVM loss
    (multi_margin_loss; note PyTorch's convention divides the hinge sum by the
    number of classes), and batchnorm + dropout + L2.
-("he" here is the true He init, std sqrt(2 / fan_in); the seed's code uses
+("he" here is the true He init, std sqrt(2 / fan_in); the lab's code uses
 std 2 / fan_in.)
 
-    python examples/seed001_fully_connected_net.py [--quick] [--plot] [--out DIR]
+    python examples/fully_connected_net.py [--quick] [--plot] [--out DIR]
 """
 import numpy as np
 
@@ -38,7 +38,7 @@ def linear_layers(model):
 
 def fully_connected_net(hidden_dims, input_dim=2, num_classes=3, batchnorm=False,
                         dropout=0.0, init="random", weight_scale=1e-2, seed=0):
-    """nn.MLP with the seed's initialisations: weights by `init`, biases zero."""
+    """nn.MLP with the lab's initialisations: weights by `init`, biases zero."""
     tg.manual_seed(seed)                    # also seeds the dropout masks
     model = nn.MLP([input_dim, *hidden_dims, num_classes], batchnorm=batchnorm, dropout=dropout)
     for layer in linear_layers(model):
@@ -78,52 +78,55 @@ def solve(model, loss_fn, train, val, epochs, lr=0.1, batch_size=32, verbose=Fal
                         print_every=max(1, epochs // 4), restore_best=restore_best)
 
 
-def main(argv=None):
-    args = parse_args(argv, __doc__.splitlines()[0])
-    X, y = data.make_spirals(600, n_classes=3, noise=0.5, seed=0)
-    Xtr, Xva, ytr, yva = data.train_test_split(X, y, test_size=0.2, seed=0)
-    val = (Xva, yva)
-    epochs = 15 if args.quick else 40
-    results = {}
-
+def overfit_small_set(train, val):
+    """Experiment 1: 50 training examples, he init, 2 hidden layers of 100, no reg."""
     print("1) overfitting 50 training examples (he init, 2 hidden layers of 100, no reg)")
     model = fully_connected_net([100, 100], init="he")
-    small = (Xtr[:50], ytr[:50])
+    small = (train[0][:50], train[1][:50])
     hist = solve(model, objective(model), small, val, epochs=60, batch_size=10,
                  verbose=True, restore_best=False)
     last_train = accuracy(model(tg.Tensor(small[0])), small[1])
     print(f"   training accuracy {last_train:.3f}, validation accuracy {hist.val_acc[-1]:.3f}: "
           f"it memorises 50 points but can't generalise from them")
-    results.update(overfit_train_acc=last_train, overfit_val_acc=hist.val_acc[-1])
+    return {"overfit_train_acc": last_train, "overfit_val_acc": hist.val_acc[-1]}
 
+
+def zero_init_stays_symmetric(train, val, epochs):
+    """Experiment 2: zero weights give every hidden unit the same (zero) gradient, forever."""
     print("2) zero initialisation (same network, the full training set)")
     model = fully_connected_net([64, 64], init="zero")
     loss_fn = objective(model)
-    loss_fn(model(tg.Tensor(Xtr)), ytr).backward()
+    loss_fn(model(tg.Tensor(train[0])), train[1]).backward()
     hidden_grads = [float(np.abs(layer.weight.grad.numpy()).max())
                     for layer in linear_layers(model)[:-1]]
     print(f"   largest |gradient| of the hidden weights at the start: {max(hidden_grads)}")
     model.zero_grad()
-    hist = solve(model, loss_fn, (Xtr, ytr), val, epochs=epochs)
+    hist = solve(model, loss_fn, train, val, epochs=epochs)
     rows = np.unique(model.fc1.weight.numpy().round(12), axis=0)
     print(f"   after {epochs} epochs: validation accuracy {max(hist.val_acc):.3f} (chance is "
           f"0.333), distinct rows of fc1.weight: {len(rows)} of 64 - the symmetry never breaks")
-    results.update(zero_init_val_acc=max(hist.val_acc), zero_init_distinct_rows=len(rows),
-                   zero_init_hidden_grad=max(hidden_grads))
+    return {"zero_init_val_acc": max(hist.val_acc), "zero_init_distinct_rows": len(rows),
+            "zero_init_hidden_grad": max(hidden_grads)}
 
+
+VARIANTS = {
+    "random 1e-2, softmax": dict(net=dict(init="random"), loss="softmax"),
+    "he, softmax": dict(net=dict(init="he"), loss="softmax"),
+    "he, svm": dict(net=dict(init="he"), loss="svm"),
+    "he, bn + dropout 0.1 + reg 1e-3": dict(net=dict(init="he", batchnorm=True, dropout=0.1),
+                                           loss="softmax", reg=1e-3),
+}
+
+
+def compare_variants(train, val, epochs):
+    """Experiment 3: init, loss and regularisation variants; returns ({name: val acc at the
+    best epoch}, {name: History})."""
     print(f"3) variants on the full training set ({epochs} epochs, hidden [64, 64])")
-    variants = {
-        "random 1e-2, softmax": dict(net=dict(init="random"), loss="softmax"),
-        "he, softmax": dict(net=dict(init="he"), loss="softmax"),
-        "he, svm": dict(net=dict(init="he"), loss="svm"),
-        "he, bn + dropout 0.1 + reg 1e-3": dict(net=dict(init="he", batchnorm=True, dropout=0.1),
-                                               loss="softmax", reg=1e-3),
-    }
-    curves = {}
-    for name, spec in variants.items():
+    results, curves = {}, {}
+    for name, spec in VARIANTS.items():
         model = fully_connected_net([64, 64], **spec["net"])
         hist = solve(model, objective(model, spec["loss"], spec.get("reg", 0.0)),
-                     (Xtr, ytr), val, epochs=epochs)
+                     train, val, epochs=epochs)
         best = hist.best_epoch
         print(f"   {name:32s} best epoch {best:3d}: train acc {hist.train_acc[best - 1]:.3f}, "
               f"val acc {hist.val_acc[best - 1]:.3f}")
@@ -131,6 +134,19 @@ def main(argv=None):
         curves[name] = hist
     print("   (std 0.01 weights shrink the signal at every layer, so that net learns slowly;")
     print("   He's std sqrt(2 / fan_in) keeps the activations' scale through ReLU layers)")
+    return results, curves
+
+
+def main(argv=None):
+    args = parse_args(argv, __doc__.splitlines()[0])
+    X, y = data.make_spirals(600, n_classes=3, noise=0.5, seed=0)
+    Xtr, Xva, ytr, yva = data.train_test_split(X, y, test_size=0.2, seed=0)
+    train, val = (Xtr, ytr), (Xva, yva)
+    epochs = 15 if args.quick else 40
+    results = overfit_small_set(train, val)
+    results.update(zero_init_stays_symmetric(train, val, epochs))
+    variant_accs, curves = compare_variants(train, val, epochs)
+    results.update(variant_accs)
 
     plt = pyplot(args)
     if plt is not None:
@@ -139,7 +155,7 @@ def main(argv=None):
             ax.plot(range(1, len(hist) + 1), hist.val_acc, label=name)
         ax.set(title="validation accuracy", xlabel="epoch")
         ax.legend()
-        save(fig, args, "seed001_fully_connected_net")
+        save(fig, args, "fully_connected_net")
     return results
 
 

@@ -1,9 +1,10 @@
-"""W1, the seed notebook's model: 2-16-16-8-8-3 with BatchNorm, full batch of 960, float64.
+"""W1, a deep BatchNorm MLP: 2-16-16-8-8-3, full batch of 960, float64.
 
-Each hidden layer is Linear -> BatchNorm1d (train mode) -> ReLU; the loss is
-softmax cross-entropy; the optimizer Adam(lr=1e-3). One step = zero_grad,
-forward, loss, backward, step. The model is tiny, so this measures how much
-each engine spends *around* the arithmetic: per-op overhead dominates.
+The model of examples/deep_batchnorm_mlp.py. Each hidden layer is Linear ->
+BatchNorm1d (train mode) -> ReLU; the loss is softmax cross-entropy; the
+optimizer Adam(lr=1e-3). One step = zero_grad, forward, loss, backward, step.
+The model is tiny, so this measures how much each engine spends *around* the
+arithmetic: per-op overhead dominates.
 """
 import numpy as np
 
