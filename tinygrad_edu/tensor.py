@@ -124,7 +124,13 @@ class Tensor:
     def data(self, value):
         # `t.data = ...` and `t.data += ...` both land here: count it as a change,
         # so a backward that needs the old values can tell (see autograd.check_versions).
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"data: expected numbers, got an array of dtype {array.dtype}")
+        if self.requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"data: this tensor requires grad, so its values must be floating "
+                            f"point; got dtype {array.dtype} (convert with .astype(float))")
+        self._data = array
         bump_version(self)
 
     shape = property(lambda self: self._data.shape)

@@ -8,7 +8,7 @@ such as x.softmax(dim) are one-line calls of these.
 """
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, default_generator, normalize_axis, reduction_args
+from ..tensor import Tensor, as_tensor, default_generator, normalize_axis, reduction_args, where
 
 
 def relu(x):
@@ -73,9 +73,29 @@ def reduce(loss, reduction, who):
     raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+def input_tensor(x, who):
+    """The loss's input as a tensor (an ndarray or list is taken as constant values)."""
+    if isinstance(x, Tensor):
+        return x
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: input must be floating point, got dtype {x.dtype}")
+    return x
+
+
+def same_shape(input, target, who):
+    """PyTorch's losses refuse to broadcast input against target (an (N, 1) input and an
+    (N,) target would silently average N x N pairs)."""
+    target = target if isinstance(target, Tensor) else as_tensor(np.array(target, dtype=input.dtype))
+    if target.shape != input.shape:
+        raise ValueError(f"{who}: target of shape {target.shape} and input of shape "
+                         f"{input.shape} must have the same shape")
+    return target
+
+
 def class_targets(target, logits, who):
     """Integer class labels as an int array, checked against the logits' shape."""
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    labels = np.array(target.data if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{who}: class targets must be integers, got dtype {labels.dtype} "
                         f"(for probabilities pass an array shaped like the logits)")
@@ -95,10 +115,26 @@ def pick_class(scores, labels):
     return scores[(idx[0], labels) + tuple(idx[1:])]
 
 
+def unbatched(logits, target, who):
+    """A (C,) logit vector with a 0-d label is one sample, as PyTorch: a batch of 1."""
+    logits = input_tensor(logits, who)
+    if logits.ndim == 0:
+        raise ValueError(f"{who}: input must have a class dim, got a 0-d tensor")
+    if logits.ndim == 1:
+        return logits.unsqueeze(0), np.asarray(data_of_target(target))[None], True
+    return logits, target, False
+
+
+def data_of_target(target):
+    return target.data if isinstance(target, Tensor) else target
+
+
 def nll_loss(log_probs, target, reduction="mean"):
     """Negative log-likelihood of integer targets, given log-probabilities (N, C)."""
+    log_probs, target, single = unbatched(log_probs, target, "nll_loss")
     labels = class_targets(target, log_probs, "nll_loss")
-    return reduce(-pick_class(log_probs, labels), reduction, "nll_loss")
+    loss = -pick_class(log_probs, labels)
+    return reduce(loss[0] if single else loss, reduction, "nll_loss")
 
 
 def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
@@ -109,43 +145,84 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
     logits of +-1000 give finite losses and gradients. The gradient with
     respect to the logits is (softmax(logits) - onehot) / N for reduction="mean".
     """
-    logp = logits.log_softmax(1)
-    probs = target if isinstance(target, Tensor) else np.asarray(target)
-    if probs.ndim == logits.ndim and np.issubdtype(probs.dtype, np.floating):
-        if probs.shape != logits.shape:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
+                         f"{label_smoothing}")
+    logits_in = input_tensor(logits, "cross_entropy")
+    probs = target if isinstance(target, Tensor) else np.array(target)
+    if probs.ndim == logits_in.ndim and np.issubdtype(probs.dtype, np.floating):
+        logits, single = (logits_in.unsqueeze(0), True) if logits_in.ndim == 1 else (logits_in, False)
+        if probs.shape != logits_in.shape:
             raise ValueError(f"cross_entropy: probability targets of shape {probs.shape} "
-                             f"don't match logits of shape {logits.shape}")
+                             f"don't match logits of shape {logits_in.shape}")
+        probs = probs.reshape(logits.shape) if single else probs
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / logits.shape[1]
-        return reduce(-(logp * probs).sum(1), reduction, "cross_entropy")
-    labels = class_targets(target, logits, "cross_entropy")
-    loss = -pick_class(logp, labels)
-    if label_smoothing:
-        loss = loss * (1 - label_smoothing) - logp.mean(1) * label_smoothing
-    return reduce(loss, reduction, "cross_entropy")
+        loss = -(logits.log_softmax(1) * probs).sum(1)
+    else:
+        logits, target, single = unbatched(logits_in, target, "cross_entropy")
+        labels = class_targets(target, logits, "cross_entropy")
+        logp = logits.log_softmax(1)
+        loss = -pick_class(logp, labels)
+        if label_smoothing:
+            loss = loss * (1 - label_smoothing) - logp.mean(1) * label_smoothing
+    return reduce(loss[0] if single else loss, reduction, "cross_entropy")
 
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error: mean((input - target)^2)."""
-    if as_tensor(target).shape != input.shape:
-        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape "
-                         f"{as_tensor(target).shape} must match")
-    diff = input - target
+    input = input_tensor(input, "mse_loss")
+    diff = input - same_shape(input, target, "mse_loss")
     return reduce(diff * diff, reduction, "mse_loss")
 
 
+BCE_EPS = 1e-12   # PyTorch's floor for p (1 - p) in the gradient
+
+
 def binary_cross_entropy(input, target, reduction="mean"):
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 as PyTorch."""
-    floor = np.exp(-100.0)   # log clamped at -100 as PyTorch, finite gradient at 0 and 1
-    log_p = input.clip(min=floor).log()
-    log_1mp = (1 - input).clip(min=floor).log()
-    return reduce(-(target * log_p + (1 - target) * log_1mp), reduction, "binary_cross_entropy")
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], as PyTorch.
+
+    Each log is clamped at -100, so p = 0 or 1 gives a finite loss; the gradient
+    is (p - y) / max(p (1 - p), 1e-12), PyTorch's convention. Where p (1 - p) >= 1e-12
+    that is the exact derivative of the formula, and the formula is what is
+    recorded; nearer 0 and 1 the loss is the clamped constant plus a linear term
+    with that slope (so second derivatives are 0 there).
+    """
+    input = input_tensor(input, "binary_cross_entropy")
+    target = same_shape(input, target, "binary_cross_entropy")
+    p, y = input.data, target.data
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise ValueError(f"binary_cross_entropy: input values must lie in [0, 1] (they are "
+                         f"probabilities), got values from {p.min()} to {p.max()}; for logits "
+                         f"use binary_cross_entropy_with_logits")
+    inside = p * (1 - p) >= BCE_EPS
+    safe = where(inside, input, 0.5)
+    exact = -(target * safe.log() + (1 - target) * (1 - safe).log())
+    if not inside.all():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            clamped = -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
+            slope = (p - y) / BCE_EPS
+        edge = (input - input.detach()) * np.where(inside, 0, slope) + np.where(inside, 0, clamped)
+        exact = where(inside, exact, edge)
+    return reduce(exact, reduction, "binary_cross_entropy")
+
+
+def log1p_exp(z):
+    """log(1 + e^z) for any z, smooth (every derivative right, also at 0): each branch
+    gets a harmless input where it is not used, so neither overflows nor makes nan."""
+    up = z.data > 0
+    z_up, z_down = where(up, z, 0), where(up, 0, z)
+    return where(up, z_up + ((-z_up).exp() + 1).log(), (z_down.exp() + 1).log())
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """BCE on logits z: max(z, 0) - z y + log(1 + e^-|z|), stable for any z."""
-    z = input
-    loss = z.relu() - z * target + ((-z.abs()).exp() + 1).log()
+    """BCE on logits z: (1 - y) z + log(1 + e^-z), PyTorch's formula, stable for any z.
+
+    Its gradient is sigmoid(z) - y everywhere (0.5 - y at z = 0).
+    """
+    z = input_tensor(input, "binary_cross_entropy_with_logits")
+    target = same_shape(z, target, "binary_cross_entropy_with_logits")
+    loss = (1 - target) * z + log1p_exp(-z)
     return reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
@@ -156,6 +233,10 @@ def multi_margin_loss(input, target, margin=1.0, p=1, reduction="mean"):
     """
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    input = input_tensor(input, "multi_margin_loss")
+    if input.ndim != 2:
+        raise ValueError(f"multi_margin_loss: input must be (N, C) scores, got shape "
+                         f"{input.shape}")
     labels = class_targets(target, input, "multi_margin_loss")
     correct = pick_class(input, labels).unsqueeze(1)
     hinge = (input - correct + margin).relu()

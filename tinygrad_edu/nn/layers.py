@@ -4,6 +4,7 @@ Each layer's forward is a call into tinygrad_edu.functional (compositions of
 Tensor operations): no layer knows its own gradient.
 """
 import math
+import numbers
 from collections import OrderedDict
 
 import numpy as np
@@ -35,6 +36,15 @@ def _init_weight(weight, scheme, generator):
                          f"'xavier_normal', 'he_uniform', 'he_normal', 'normal', or a function")
 
 
+def size_arg(value, name, who, minimum=0):
+    """A layer size: an int (NumPy ints too; not bool, not 2.5) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{who}: {name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{who}: {name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
 class Linear(Module):
     """y = x W^T + b, for x of shape (..., in_features) -> y of shape (..., out_features).
 
@@ -48,7 +58,8 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, init=None,
                  dtype=np.float64, generator=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = size_arg(in_features, "in_features", "Linear")
+        self.out_features = size_arg(out_features, "out_features", "Linear")
         self.weight = Parameter(np.zeros((self.out_features, self.in_features), dtype=dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
         if init is None:
@@ -60,6 +71,7 @@ class Linear(Module):
             _init_weight(self.weight, init, generator)
 
     def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(x)   # a list or an array, as values
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(f"Linear: expected input with last axis {self.in_features}, "
                              f"got shape {x.shape}")
@@ -84,7 +96,8 @@ class BatchNorm1d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=np.float64):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.num_features = size_arg(num_features, "num_features", type(self).__name__, 1)
+        self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
