@@ -1,4 +1,4 @@
-"""viz: the DOT text draw_graph produces, rendering with dot, and backward_trace."""
+"""viz: the DOT text draw_graph produces, and rendering with dot (the trace: test_trace.py)."""
 import re
 
 import graphviz
@@ -181,8 +181,6 @@ def test_a_freed_graph_gives_a_clear_error():
     y.backward()
     with pytest.raises(RuntimeError, match="draw_graph: .* freed by backward.*run_backward"):
         viz.draw_graph(y)
-    with pytest.raises(RuntimeError, match="backward_trace: .* freed by backward"):
-        viz.backward_trace(y)
 
 
 def test_100k_chain_draws_summarised_without_recursion():
@@ -256,57 +254,9 @@ def test_render_rejects_unknown_format(tmp_path):
         viz.render_graph(viz.draw_graph(y), tmp_path / "g", "jpg")
 
 
-def test_backward_trace_gives_the_same_gradients_as_backward():
-    model_a, loss_a = mlp_loss(seed=3)
-    model_b, loss_b = mlp_loss(seed=3)
-    loss_a.backward()
-    trace = viz.backward_trace(loss_b, model_b)
-    for (name, pa), (_, pb) in zip(model_a.named_parameters(), model_b.named_parameters()):
-        np.testing.assert_array_equal(pa.grad.data, pb.grad.data, err_msg=name)
-    # intermediates don't keep gradients they were not asked to keep
-    inner = [t for t in walk([loss_b], grad_only=True) if t._op is not None]
-    assert all(t.grad is None and not t._retains_grad for t in inner)
-    assert len(trace) == len(inner)
-
-
-def test_backward_trace_rows_in_execution_order():
-    model, loss = mlp_loss(batchnorm=False)
-    trace = viz.backward_trace(loss, model)
-    rows = trace.rows
-    assert [r.step for r in rows] == list(range(1, len(rows) + 1))
-    assert rows[0].output == "loss" and rows[0].shape == () and rows[0].grad_norm == 1.0
-    # the last step of each Linear sends gradient to its weight (after Permute)
-    targets = {name for r in rows for name, _, _ in r.inputs}
-    assert {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"} <= targets
-    relu = next(r for r in rows if r.op == "ReLU")
-    assert relu.output == "relu1.ReLU" and relu.shape == (6, 4) and "x > 0" in relu.rule
-    fc2_bias = next(g for r in rows for name, _, g in r.inputs if name == "fc2.bias")
-    assert fc2_bias == pytest.approx(np.linalg.norm(model.fc2.bias.grad.data))
-    table = str(trace)
-    assert table.splitlines()[0].split()[:2] == ["step", "op"]
-    assert "d fc1.weight (4, 2)" in table
-    # the numbering is the one draw_graph(backward_order=True) shows, and the graph is kept
-    src = viz.draw_graph(loss, model, backward_order=True).source
-    assert f'"#{relu.step} ReLU"' in src
-
-
-def test_backward_trace_reports_this_backward_only():
-    # a second backward doubles the leaves' .grad; its trace shows what it added
-    model, loss = mlp_loss(batchnorm=False)
-    first = viz.backward_trace(loss, model)
-    once = model.fc1.weight.grad.data.copy()
-    second = viz.backward_trace(loss, model)
-    np.testing.assert_allclose(model.fc1.weight.grad.data, 2 * once)
-    assert [r.inputs for r in second] == [r.inputs for r in first]
-    norm = next(g for r in second for name, _, g in r.inputs if name == "fc1.weight")
-    assert norm == pytest.approx(np.linalg.norm(once))
-
-
 def test_non_tensors_are_refused_by_name():
     with pytest.raises(TypeError, match="draw_graph: expected a Tensor.*ndarray"):
         viz.draw_graph(np.ones(3))
-    with pytest.raises(TypeError, match="backward_trace: expected a Tensor.*float"):
-        viz.backward_trace(1.5)
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5])

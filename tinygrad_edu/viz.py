@@ -1,4 +1,4 @@
-"""Seeing the computation graph: draw_graph (graphviz) and backward_trace (a table).
+"""Seeing the computation graph: draw_graph returns a graphviz drawing of it.
 
 draw_graph(loss, model) returns a graphviz.Digraph: boxes for tensors (name,
 shape, dtype, optionally values and gradient norms), ellipses for the
@@ -14,15 +14,19 @@ Node ids are n0, n1, ... in traversal order (never id()), so the same graph
 always gives the same DOT text. All walks use explicit stacks: a chain of
 100,000 ops draws without RecursionError (beyond `max_nodes` tensors, the
 drawing keeps those nearest the output and says how many it left out).
+
+The step-by-step backward table lives in trace.py; backward_trace is
+re-exported here because it is read side by side with the drawing.
 """
 from collections import deque
 
 import graphviz
 import numpy as np
 
-from .autograd import walk, validate
-from .formatting import fmt_shape, format_table
-from .tensor import Tensor
+from .autograd import walk
+from .formatting import fmt_shape
+from .trace import (as_roots, model_names, module_paths,
+                    backward_trace, BackwardTrace, TraceRow)   # noqa: F401 (re-exported)
 
 COLORS = {"parameter": "#cfe2f3", "leaf": "#d9ead3", "constant": "#eeeeee",
           "output": "#fce5cd", "collapsed": "#fff2cc"}
@@ -58,15 +62,6 @@ class Drawing(graphviz.Digraph):
 
 # --- walking the graph ------------------------------------------------------------------------
 
-def as_roots(root, who="draw_graph"):
-    roots = [root] if not isinstance(root, (list, tuple)) else list(root)
-    for r in roots:
-        if not isinstance(r, Tensor):
-            raise TypeError(f"{who}: expected a Tensor (or a list of Tensors), got "
-                            f"{type(r).__name__}")
-    return roots
-
-
 def nearest(roots, limit):
     """The first `limit` tensors met walking breadth-first from the roots."""
     kept, queue = set(), deque(roots)
@@ -95,51 +90,6 @@ def backward_steps(roots):
     """
     order = [t for t in reversed(list(walk(roots, grad_only=True))) if t._op is not None]
     return {t: k for k, t in enumerate(order, start=1)}
-
-
-# --- names ------------------------------------------------------------------------------------
-
-def parameter_names(params):
-    """tensor -> name from a Module (named_parameters), a dict name -> tensor, or None."""
-    if params is None:
-        return {}
-    if hasattr(params, "named_parameters"):
-        return {p: name for name, p in params.named_parameters()}
-    if isinstance(params, dict):
-        return {p: name for name, p in params.items()}
-    raise TypeError(f"draw_graph: params must be a Module or a dict name -> Tensor, "
-                    f"got {type(params).__name__}")
-
-
-def module_paths(model):
-    """module -> dotted path ("" for the model itself)."""
-    if model is None or not hasattr(model, "named_modules"):
-        return {}
-    return {m: path for path, m in model.named_modules()}
-
-
-def tensor_names(order, names, paths):
-    """A readable name for every tensor in `order` (inputs first).
-
-    Parameters keep their module path, named tensors their name; results are
-    called after the module that made them and their op ("fc1.MatMul"), with
-    "#2", "#3" for repeats; other leaves are "input0", "input1", ...
-    """
-    result, counts, n_inputs = {}, {}, 0
-    for t in order:
-        if t in names:
-            result[t] = names[t]
-        elif t.name:
-            result[t] = t.name
-        elif t._op is None:
-            result[t] = f"input{n_inputs}"
-            n_inputs += 1
-        else:
-            path = paths.get(t._module, "")
-            base = f"{path}.{t._op.name}" if path else t._op.name
-            counts[base] = counts.get(base, 0) + 1
-            result[t] = base if counts[base] == 1 else f"{base}#{counts[base]}"
-    return result
 
 
 # --- labels -----------------------------------------------------------------------------------
@@ -192,7 +142,7 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
     Returns a Drawing, a graphviz.Digraph (renders inline in Jupyter; `.source`
     is the DOT text; render_graph writes a file).
     """
-    roots = as_roots(root)
+    roots = as_roots(root, "draw_graph")
     check_not_freed(roots, "draw_graph", "draw_graph(..., run_backward=True) does that for you")
     model = model if model is not None else (params if hasattr(params, "named_modules") else None)
     if (cluster_modules or collapse) and model is None:
@@ -220,7 +170,7 @@ def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=F
         raise ValueError(f"draw_graph: style must be 'auto', 'tensor' or 'micrograd', "
                          f"got {style!r}")
 
-    names = parameter_names(params if params is not None else model)
+    names = model_names(params if params is not None else model, "draw_graph")
     paths = module_paths(model)
     steps = backward_steps(roots) if backward_order and any(r.requires_grad for r in roots) else {}
     groups = collapse_groups(order, paths, collapse, model)
@@ -472,7 +422,7 @@ def draw_legend(dot, style):
 
 def retain_all_grads(root):
     """Call retain_grad() on every intermediate result behind `root` (so .grad is kept)."""
-    for t in walk(as_roots(root), grad_only=True):
+    for t in walk(as_roots(root, "retain_all_grads"), grad_only=True):
         if t._op is not None:
             t.retain_grad()
     return root
@@ -507,89 +457,3 @@ def save_dot(dot, path):
     with open(path, "w") as f:
         f.write(dot.source)
     return path
-
-
-# --- the backward pass as a table -------------------------------------------------------------
-
-class TraceRow:
-    """One backward step: the op whose VJP ran, its output, and the inputs it sent gradient to."""
-
-    def __init__(self, step, op, rule, output, shape, grad_norm, inputs):
-        self.step, self.op, self.rule = step, op, rule
-        self.output, self.shape, self.grad_norm = output, shape, grad_norm
-        self.inputs = inputs   # list of (name, shape, gradient norm after backward)
-
-    def __repr__(self):
-        return f"<TraceRow {self.step} {self.op} -> {self.output}>"
-
-
-class BackwardTrace:
-    """The rows of backward_trace; prints as a table in execution order."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def __len__(self):
-        return len(self.rows)
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def table(self):
-        head = ["step", "op", "d(output)", "|grad|", "sends gradient to", "rule"]
-        body = [[r.step, r.op, f"d {r.output} {fmt_shape(r.shape)}", f"{r.grad_norm:.3g}",
-                 ", ".join(f"d {n} {fmt_shape(s)} |{g:.3g}|" for n, s, g in r.inputs), r.rule]
-                for r in self.rows]
-        return "\n".join(format_table(head, body))
-
-    __str__ = table
-
-    def __repr__(self):
-        return f"<BackwardTrace {len(self.rows)} steps>"
-
-
-def backward_trace(loss, params=None):
-    """Run loss.backward() and report what each step of it did, in execution order.
-
-    Like calling loss.backward(retain_graph=True) (leaves' .grad accumulate just
-    the same), but it also returns a BackwardTrace: one row per op, in the
-    order the engine ran the VJPs (the numbering draw_graph(backward_order=True)
-    shows): the op, the output whose gradient arrived (named after its module
-    and op, "fc1.MatMul"), that gradient's norm, each input receiving gradient
-    with its shape and gradient norm, and the op's derivative rule. The
-    gradient norms are what this backward gave each tensor in total (a tensor
-    used twice shows the sum of both contributions; gradient a leaf had
-    accumulated before is not counted).
-    """
-    roots = as_roots(loss, "backward_trace")
-    check_not_freed(roots, "backward_trace", "backward_trace runs backward itself")
-    order = list(walk(roots, grad_only=True))
-    validate(order, "backward_trace")
-    names = tensor_names(list(walk(roots)), parameter_names(params), module_paths(params))
-    names[loss] = loss.name or "loss"
-    ops = [t for t in order if t._op is not None]
-    before = {t: (t._retains_grad, t.grad) for t in ops}
-    for t in ops:
-        if not t._retains_grad:
-            t._retains_grad, t.grad = True, None
-    # .grad accumulates: keep what was there, to report only this backward's share
-    earlier = {t: t.grad.data.copy() for t in order if t.grad is not None}
-
-    def received(x):
-        if x.grad is None:
-            return 0.0
-        g = x.grad.data
-        return float(np.linalg.norm(g - earlier[x] if x in earlier else g))
-
-    try:
-        loss.backward(retain_graph=True)
-        rows = []
-        for step, t in enumerate(reversed(ops), start=1):
-            inputs = [(names[x], x.shape, received(x)) for x in t._parents if x.requires_grad]
-            rows.append(TraceRow(step, t._op.label(t._args or ()), t._op.rule,
-                                 names[t], t.shape, received(t), inputs))
-    finally:
-        for t, (retains, g) in before.items():
-            if not retains:   # forget gradients the user didn't ask to keep
-                t._retains_grad, t.grad = False, g
-    return BackwardTrace(rows)
