@@ -49,8 +49,8 @@ def test_backward_trace_rows_in_execution_order():
     table = str(result)
     assert table.splitlines()[0].split()[:2] == ["step", "op"]
     assert "d fc1.weight (4, 2)" in table
-    # the numbering is the one draw_graph(backward_order=True) shows, and the graph is kept
-    src = viz.draw_graph(loss, model, backward_order=True).source
+    # the numbering is the one draw_graph(show="order") shows, and the graph is kept
+    src = viz.draw_graph(loss, model, show="order").source
     assert f'"#{relu.step} ReLU"' in src
 
 

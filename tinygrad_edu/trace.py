@@ -119,7 +119,7 @@ def backward_trace(loss, model=None):
     model (a Module or a dict name -> Tensor) names the parameters. Like calling
     loss.backward(retain_graph=True) (leaves' .grad accumulate just the same),
     but it also returns a BackwardTrace: one row per op, in the order the engine
-    ran the VJPs (the numbering draw_graph(backward_order=True) shows): the op,
+    ran the VJPs (the numbering draw_graph(loss, show="order") shows): the op,
     the output whose gradient arrived (named after its module and op,
     "fc1.MatMul"), that gradient's norm, each input receiving gradient with its
     shape and gradient norm, and the op's derivative rule. The gradient norms
