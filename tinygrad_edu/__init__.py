@@ -25,5 +25,5 @@ __version__ = "0.1.0"
 from . import nn, optim
 from . import data, training
 from .serialization import save, load
-from . import viz, manual
+from . import viz, trace, manual
 from .check import compare_gradients

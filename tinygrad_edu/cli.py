@@ -197,9 +197,8 @@ def demo(args):
     print("   " + result.table().replace("\n", "\n   "))
 
     print(f"3. pictures in {args.out}/")
-    full = viz.draw_graph(loss, model, cluster_modules=True, backward_order=True, show_grads=True,
-                          rankdir="TB")
-    layers = viz.draw_graph(loss, model, collapse=True, show_grads=True, rankdir="TB")
+    full = viz.draw_graph(loss, model, modules="cluster", show=("order", "grads"), direction="TB")
+    layers = viz.draw_graph(loss, model, modules="collapse", show="grads", direction="TB")
     n_tensors, n_ops = count_nodes(full)
     unrendered = []
     for dot, stem, what in [(full, "graph", f"every op ({n_tensors} tensors, {n_ops} ops), "
@@ -227,9 +226,10 @@ def graph(args):
     model = nn.MLP(dims, batchnorm=args.batchnorm, generator=rng)
     x = Tensor(rng.standard_normal((args.batch, dims[0])))
     loss = cross_entropy(model(x), rng.integers(0, dims[-1], args.batch))
-    dot = viz.draw_graph(loss, model, collapse=args.collapse, cluster_modules=args.cluster,
-                         backward_order=args.backward_order, run_backward=args.grads,
-                         rankdir=args.rankdir)
+    dot = viz.draw_graph(viz.retain_grads_and_backward(loss) if args.grads else loss, model,
+                         show=["order"] * args.backward_order + ["grads"] * args.grads,
+                         modules=("collapse" if args.collapse else
+                                  "cluster" if args.cluster else None), direction=args.rankdir)
     stem, ext = os.path.splitext(args.out)
     fmt = ext.lstrip(".").lower() or "svg"
     if fmt in ("dot", "svg", "png", "pdf") and os.path.dirname(args.out):

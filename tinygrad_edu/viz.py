@@ -1,4 +1,4 @@
-"""Seeing the computation graph: draw_graph (graphviz) and backward_trace (a table).
+"""Seeing the computation graph: draw_graph returns a graphviz drawing of it.
 
 draw_graph(loss, model) returns a graphviz.Digraph: boxes for tensors (name,
 shape, dtype, optionally values and gradient norms), ellipses for the
@@ -10,23 +10,33 @@ operations between them. Jupyter renders it inline; `.source` is the DOT text
     outputs      orange
     broadcasts   red dashed edges labelled "broadcast (16,) -> (960, 16)"
 
-Node ids are n0, n1, ... in traversal order (never id()), so the same graph
-always gives the same DOT text. All walks use explicit stacks: a chain of
-100,000 ops draws without RecursionError (beyond `max_nodes` tensors, the
-drawing keeps those nearest the output and says how many it left out).
-"""
-from collections import deque
+Everything said about an op comes from its row in ops.py: its label, whether
+its inputs broadcast, and its math and derivative (the tooltip in SVG).
+Node ids are n0, n1, ... in autograd.walk order (never id()), so the same
+graph always gives the same DOT text; the walk is iterative, so a chain of
+100,000 ops draws without RecursionError. The graphviz package is imported
+only when a drawing is made: the rest of tinygrad_edu works without it.
 
-import graphviz
+The step-by-step backward table lives in trace.py; backward_trace is
+re-exported here because it is read side by side with the drawing.
+"""
+import functools
+
 import numpy as np
 
-from .autograd import walk, validate
-from .formatting import fmt_shape, format_table
-from .tensor import Tensor
+from .autograd import walk
+from .formatting import fmt_shape
+from .trace import (as_roots, model_names, module_paths,
+                    backward_trace, BackwardTrace, TraceRow)   # noqa: F401 (re-exported)
 
 COLORS = {"parameter": "#cfe2f3", "leaf": "#d9ead3", "constant": "#eeeeee",
           "output": "#fce5cd", "collapsed": "#fff2cc"}
 BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
+
+SHOW = ("values", "grads", "order")
+MODULES = ("cluster", "collapse")
+DIRECTIONS = ("LR", "TB", "RL", "BT")
+STYLES = ("auto", "tensor", "micrograd")
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -42,104 +52,193 @@ INSTALL_HINT = ("rendering a graph needs the Graphviz 'dot' program, which was n
                 "(paste it into any Graphviz viewer).")
 
 
-class Drawing(graphviz.Digraph):
-    """The graphviz.Digraph draw_graph returns (Jupyter shows it inline as SVG).
+def require_graphviz(who):
+    """The graphviz Python package, imported now: tinygrad_edu itself must load without it."""
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError(f"{who} needs the graphviz Python package, which is not installed. "
+                          f"Install it with\n    pip install graphviz\nand, to render drawings "
+                          f"to SVG/PNG/PDF, the Graphviz program with one of:\n" +
+                          INSTALL_COMMANDS, name="graphviz") from None
+    return graphviz
 
-    Only difference: when Jupyter displays it and the dot program is missing,
-    it shows how to install Graphviz instead of a traceback from graphviz.
+
+@functools.cache
+def drawing_class():
+    """The class of what draw_graph returns, made on first use (it subclasses graphviz.Digraph)."""
+    graphviz = require_graphviz("draw_graph")
+
+    class Drawing(graphviz.Digraph):
+        """The graphviz.Digraph draw_graph returns (Jupyter shows it inline as SVG).
+
+        Only difference: when Jupyter displays it and the dot program is missing,
+        it shows how to install Graphviz instead of a traceback from graphviz.
+        """
+
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except graphviz.ExecutableNotFound:
+                return {"text/plain": "draw_graph: " + INSTALL_HINT}
+
+    return Drawing
+
+
+# --- the drawing ------------------------------------------------------------------------------
+
+def draw_graph(root, model=None, *, show=(), modules=None, direction="LR", max_nodes=1000,
+               style="auto"):
+    """Draw the computation graph that produced `root` (a Tensor or a list of Tensors).
+
+    model       a Module (parameters named by module path, "fc1.weight", and a
+                legend of the colours) or a dict name -> Tensor (names only)
+    show        any of "values" (a value summary in each tensor: all values if
+                <= 4), "grads" (each tensor's gradient norm, or its value in the
+                micrograd style) and "order" (number the ops in the order
+                backward() runs their VJPs); a string or a list of them
+    modules     needs model to be a Module: "cluster" boxes the nodes made by
+                each Module (nested like the modules), "collapse" draws each
+                innermost Module call (Linear, BatchNorm1d, ...) as one node,
+                a list of module paths (["bn1"]) collapses just those
+    direction   "LR" (left to right), "TB" (top to bottom), "RL" or "BT"
+    max_nodes   on bigger graphs, draw the last max_nodes tensors of the walk
+                (the end of the computation) and the leaves they use, with a
+                note saying what was left out; None draws everything
+    style       "tensor", "micrograd" (record boxes: name | data | grad, for
+                scalar graphs) or "auto" (micrograd when every tensor is a
+                scalar and "grads" is shown)
+
+    Gradients are those of the last backward(); intermediates keep theirs only
+    after retain_grad(): retain_grads_and_backward(root) gives every node one.
+    Returns a graphviz.Digraph (renders inline in Jupyter; `.source` is the DOT
+    text; render_graph writes a file).
     """
-
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        try:
-            return super()._repr_mimebundle_(include, exclude, **kwargs)
-        except graphviz.ExecutableNotFound:
-            return {"text/plain": "draw_graph: " + INSTALL_HINT}
-
-
-# --- walking the graph ------------------------------------------------------------------------
-
-def as_roots(root, who="draw_graph"):
-    roots = [root] if not isinstance(root, (list, tuple)) else list(root)
-    for r in roots:
-        if not isinstance(r, Tensor):
-            raise TypeError(f"{who}: expected a Tensor (or a list of Tensors), got "
-                            f"{type(r).__name__}")
-    return roots
-
-
-def nearest(roots, limit):
-    """The first `limit` tensors met walking breadth-first from the roots."""
-    kept, queue = set(), deque(roots)
-    while queue and len(kept) < limit:
-        node = queue.popleft()
-        if node in kept:
-            continue
-        kept.add(node)
-        queue.extend(node._parents or ())
-    return kept
+    drawing = drawing_class()
+    roots = as_roots(root, "draw_graph")
+    show = shown(show)
+    check_options(model, modules, direction, max_nodes, style)
+    names, paths = model_names(model, "draw_graph"), module_paths(model)
+    order = list(walk(roots))
+    check_not_freed(order)
+    total = len(order)
+    kept = last_tensors(order, roots, max_nodes)
+    order = [t for t in order if t in kept]
+    if style == "auto":
+        style = "micrograd" if "grads" in show and all(t.ndim == 0 for t in order) else "tensor"
+    dot = drawing("computation_graph", graph_attr={"rankdir": direction},
+                  node_attr={"fontname": "Helvetica", "fontsize": "10"},
+                  edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+    drawer = Drawer(dot, style, show, names, paths,
+                    backward_steps(roots) if "order" in show else {},
+                    modules == "cluster", collapse_groups(order, paths, modules, model), roots)
+    drawer.draw(order)
+    if len(order) < total:
+        drawer.note_truncated(order, kept, total, max_nodes)
+    drawer.attach_clusters()
+    if model is not None:   # a model brings parameters and constants: say which colour is which
+        draw_legend(dot, style)
+    return dot
 
 
-def check_not_freed(roots, who, hint):
-    for r in walk(roots):
-        if r._op is not None and r._parents is None:
+# --- draw_graph's steps -----------------------------------------------------------------------
+
+def shown(show):
+    """The set of things `show` asks for (a string is one of them)."""
+    wanted = [show] if isinstance(show, str) else show
+    try:
+        wanted = set(wanted)
+    except TypeError:   # not iterable, or holds unhashable things
+        wanted = None
+    if wanted is None or not wanted <= set(SHOW):
+        raise ValueError(f"draw_graph: show must be some of {', '.join(map(repr, SHOW))} "
+                         f"(one string or a list of them), got {show!r}")
+    return wanted
+
+
+def check_options(model, modules, direction, max_nodes, style):
+    """Refuse every invalid option by name, with its valid choices, before drawing anything."""
+    if modules is not None:
+        valid = modules in MODULES if isinstance(modules, str) else (
+            isinstance(modules, (list, tuple)) and all(isinstance(p, str) for p in modules))
+        if not valid:
+            raise ValueError(f"draw_graph: modules must be None, 'cluster', 'collapse' or a "
+                             f"list of module paths to collapse, got {modules!r}")
+        if not hasattr(model, "named_modules"):
+            raise ValueError(f"draw_graph: modules={modules!r} needs the model, a Module, "
+                             f"as the second argument: draw_graph(loss, model, modules=...); "
+                             f"got model={type(model).__name__}")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"draw_graph: direction must be one of "
+                         f"{', '.join(map(repr, DIRECTIONS))}, got {direction!r}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
+                                  or max_nodes < 1):
+        raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
+    if style not in STYLES:
+        raise ValueError(f"draw_graph: style must be one of {', '.join(map(repr, STYLES))}, "
+                         f"got {style!r}")
+
+
+def check_not_freed(order):
+    for t in order:
+        if t._op is not None and t._parents is None:
             raise RuntimeError(
-                f"{who}: the graph behind this tensor was freed by backward(); call {who} "
-                f"before backward(), or call backward(retain_graph=True) ({hint})")
+                "draw_graph: the graph behind this tensor was freed by backward(); call "
+                "draw_graph before backward(), or call backward(retain_graph=True) "
+                "(viz.retain_grads_and_backward(root) does that, keeping every gradient)")
+
+
+def last_tensors(order, roots, max_nodes):
+    """The tensors to draw: the last max_nodes of the walk order, the roots, and the leaves
+    the ops among them use.
+
+    The order is topological, so every user of a kept result comes after it and
+    is kept too: what is cut off is the beginning of the computation. A leaf used
+    all along (a weight shared by every step, a constant) is met early in the
+    walk, and is kept with its later users rather than cutting them all off.
+    """
+    if max_nodes is None or len(order) <= max_nodes:
+        return set(order)
+    kept = set(order[-max_nodes:]) | set(roots)
+    kept.update([p for t in kept if t._op is not None for p in t._parents if p._op is None])
+    return kept
 
 
 def backward_steps(roots):
     """op-node -> its step number in the backward pass (1 = first VJP run).
 
-    The engine runs VJPs in reverse autograd.walk order; this numbers
-    the nodes that have an op in exactly that order.
+    The engine runs VJPs in reverse autograd.walk(grad_only=True) order; this
+    numbers the nodes that have an op in exactly that order.
     """
-    order = [t for t in reversed(list(walk(roots, grad_only=True))) if t._op is not None]
+    grad_roots = [r for r in roots if r.requires_grad]
+    order = [t for t in reversed(list(walk(grad_roots, grad_only=True))) if t._op is not None]
     return {t: k for k, t in enumerate(order, start=1)}
 
 
-# --- names ------------------------------------------------------------------------------------
-
-def parameter_names(params):
-    """tensor -> name from a Module (named_parameters), a dict name -> tensor, or None."""
-    if params is None:
+def collapse_groups(order, paths, modules, model):
+    """op-node -> module path of the collapsed module that swallows it (empty: no collapse)."""
+    if modules is None or modules == "cluster":
         return {}
-    if hasattr(params, "named_parameters"):
-        return {p: name for name, p in params.named_parameters()}
-    if isinstance(params, dict):
-        return {p: name for name, p in params.items()}
-    raise TypeError(f"draw_graph: params must be a Module or a dict name -> Tensor, "
-                    f"got {type(params).__name__}")
-
-
-def module_paths(model):
-    """module -> dotted path ("" for the model itself)."""
-    if model is None or not hasattr(model, "named_modules"):
-        return {}
-    return {m: path for path, m in model.named_modules()}
-
-
-def tensor_names(order, names, paths):
-    """A readable name for every tensor in `order` (inputs first).
-
-    Parameters keep their module path, named tensors their name; results are
-    called after the module that made them and their op ("fc1.MatMul"), with
-    "#2", "#3" for repeats; other leaves are "input0", "input1", ...
-    """
-    result, counts, n_inputs = {}, {}, 0
+    if modules == "collapse":
+        innermost = {m for m in paths if m is not model and not any(True for _ in m.children())}
+        wanted = {paths[m] for m in innermost}
+    else:
+        wanted = set(modules)
+        unknown = wanted - set(paths.values())
+        if unknown:
+            raise ValueError(f"draw_graph: modules names unknown module paths {sorted(unknown)}; "
+                             f"the model has {sorted(p for p in paths.values() if p)}")
+    groups = {}
     for t in order:
-        if t in names:
-            result[t] = names[t]
-        elif t.name:
-            result[t] = t.name
-        elif t._op is None:
-            result[t] = f"input{n_inputs}"
-            n_inputs += 1
-        else:
-            path = paths.get(t._module, "")
-            base = f"{path}.{t._op.name}" if path else t._op.name
-            counts[base] = counts.get(base, 0) + 1
-            result[t] = base if counts[base] == 1 else f"{base}#{counts[base]}"
-    return result
+        if t._op is None or t._module is None:
+            continue
+        path = paths.get(t._module, "")
+        # the innermost wanted path containing this module (itself or an ancestor)
+        while path and path not in wanted:
+            path = path.rpartition(".")[0]
+        if path:
+            groups[t] = path
+    return groups
 
 
 # --- labels -----------------------------------------------------------------------------------
@@ -163,117 +262,13 @@ def record_escape(text):
     return "".join("\\" + c if c in "{}|<> " else c for c in text)
 
 
-# --- the drawing ------------------------------------------------------------------------------
-
-def draw_graph(root, params=None, *, model=None, show_values=False, show_grads=False,
-               cluster_modules=False, backward_order=False, rankdir="LR", max_nodes=1000,
-               collapse=False, style="auto", legend=True, run_backward=False):
-    """Draw the computation graph that produced `root` (a Tensor or a list of Tensors).
-
-    params          a Module or a dict name -> Tensor: names for parameters
-                    ("fc1.weight"); a Module also enables cluster_modules/collapse
-    model           the same as passing a Module as params
-    show_values     add a value summary to each tensor (all values if <= 4)
-    show_grads      add each tensor's gradient norm (or value in the scalar view)
-    run_backward    first retain every intermediate gradient and run
-                    root.backward(retain_graph=True), so show_grads has them all
-                    (leaves' .grad accumulate, as with any backward)
-    cluster_modules box the nodes made by each Module (nested like the modules)
-    collapse        True: draw each innermost Module call as one node (Linear,
-                    BatchNorm1d, ...) instead of its ops; or a list of module paths
-    backward_order  number op nodes in the order backward() runs their VJPs
-    max_nodes       draw at most this many tensors (those nearest the output);
-                    None draws everything
-    style           "tensor", "micrograd" (record boxes: name | data | grad, for
-                    scalar graphs) or "auto" (micrograd when every tensor is a
-                    scalar and show_grads is on)
-    rankdir         "LR" (left to right) or "TB" (top to bottom)
-
-    Returns a Drawing, a graphviz.Digraph (renders inline in Jupyter; `.source`
-    is the DOT text; render_graph writes a file).
-    """
-    roots = as_roots(root)
-    check_not_freed(roots, "draw_graph", "draw_graph(..., run_backward=True) does that for you")
-    model = model if model is not None else (params if hasattr(params, "named_modules") else None)
-    if (cluster_modules or collapse) and model is None:
-        raise ValueError("draw_graph: cluster_modules and collapse need the model: pass it as "
-                         "params=model (or model=model)")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
-    if run_backward:
-        retain_all_grads(roots[0])
-        roots[0].backward(retain_graph=True)
-        show_grads = True
-
-    order = list(walk(roots))
-    total = len(order)
-    if max_nodes is not None and total > max_nodes:
-        kept = nearest(roots, max_nodes)
-        order = [t for t in order if t in kept]
-    else:
-        kept = None
-    if style == "auto":
-        style = "micrograd" if show_grads and all(t.ndim == 0 for t in order) else "tensor"
-    if style not in ("tensor", "micrograd"):
-        raise ValueError(f"draw_graph: style must be 'auto', 'tensor' or 'micrograd', "
-                         f"got {style!r}")
-
-    names = parameter_names(params if params is not None else model)
-    paths = module_paths(model)
-    steps = backward_steps(roots) if backward_order and any(r.requires_grad for r in roots) else {}
-    groups = collapse_groups(order, paths, collapse, model)
-
-    dot = Drawing("computation_graph",
-                  graph_attr={"rankdir": rankdir},
-                  node_attr={"fontname": "Helvetica", "fontsize": "10"},
-                  edge_attr={"fontname": "Helvetica", "fontsize": "9"})
-    drawer = Drawer(dot, style, names, paths, steps, show_values, show_grads,
-                    cluster_modules, groups, set(roots))
-    drawer.draw(order)
-    if kept is not None:
-        drawer.note_truncated(order, kept, total, max_nodes)
-    drawer.attach_clusters()
-    if legend:
-        draw_legend(dot, style)
-    return dot
-
-
-def collapse_groups(order, paths, collapse, model):
-    """op-node -> module path of the group that swallows it (empty without collapse)."""
-    if not collapse:
-        return {}
-    if collapse is True:
-        innermost = {m for m in paths if m is not model and not any(True for _ in m.children())}
-        wanted = {paths[m] for m in innermost}
-    else:
-        wanted = set(collapse)
-        unknown = wanted - set(paths.values())
-        if unknown:
-            raise ValueError(f"draw_graph: collapse names unknown module paths {sorted(unknown)}; "
-                             f"the model has {sorted(p for p in paths.values() if p)}")
-    groups = {}
-    for t in order:
-        if t._op is None or t._module is None:
-            continue
-        path = paths.get(t._module, "")
-        # the innermost wanted path containing this module (itself or an ancestor)
-        while path and path not in wanted:
-            path = path.rpartition(".")[0]
-        if path:
-            groups[t] = path
-    return groups
-
-
 class Drawer:
     """Adds nodes and edges for one draw_graph call (keeps the id counter and clusters)."""
 
-    def __init__(self, dot, style, names, paths, steps, show_values, show_grads,
-                 cluster_modules, groups, roots):
+    def __init__(self, dot, style, show, names, paths, steps, cluster, groups, roots):
         self.dot, self.style, self.names, self.paths = dot, style, names, paths
-        self.steps, self.show_values, self.show_grads = steps, show_values, show_grads
-        self.cluster_modules, self.groups, self.roots = cluster_modules, groups, roots
+        self.steps, self.show_values, self.show_grads = steps, "values" in show, "grads" in show
+        self.cluster, self.groups, self.roots = cluster, groups, set(roots)
         self.ids, self.op_ids, self.group_ids = {}, {}, {}
         self.clusters = {}        # module path -> list of (node id, label, attrs)
         self.counter = 0
@@ -286,7 +281,7 @@ class Drawer:
 
     # where a node goes: the cluster of its module, or the top level
     def place(self, nid, label, path, **attrs):
-        if self.cluster_modules and path:
+        if self.cluster and path:
             self.clusters.setdefault(path, []).append((nid, label, attrs))
         else:
             self.dot.node(nid, label, **attrs)
@@ -362,7 +357,8 @@ class Drawer:
         if t in self.steps:
             label = f"#{self.steps[t]} {label}"
         shape = "circle" if self.style == "micrograd" else "ellipse"
-        self.place(nid, label, self.paths.get(t._module, ""), shape=shape)
+        self.place(nid, label, self.paths.get(t._module, ""), shape=shape,
+                   tooltip=f"{t._op.math}\\n{t._op.rule}")
 
     def draw_group_member(self, t):
         path = self.groups[t]
@@ -436,6 +432,7 @@ class Drawer:
                 paths.add(p)
         module_of = {path: m for m, path in self.paths.items()}
         subgraphs = {}
+        graphviz = require_graphviz("draw_graph")
         for path in sorted(paths, key=lambda p: (-p.count("."), p)):
             sub = graphviz.Digraph(f"cluster_{path}")
             module = module_of.get(path)
@@ -472,9 +469,19 @@ def draw_legend(dot, style):
 
 def retain_all_grads(root):
     """Call retain_grad() on every intermediate result behind `root` (so .grad is kept)."""
-    for t in walk(as_roots(root), grad_only=True):
+    for t in walk(as_roots(root, "retain_all_grads"), grad_only=True):
         if t._op is not None:
             t.retain_grad()
+    return root
+
+
+def retain_grads_and_backward(root):
+    """retain_all_grads(root), then root.backward(retain_graph=True); returns root.
+
+    So that draw_graph(root, show="grads") has a gradient for every node, and the
+    graph is still there to draw. Leaves' .grad accumulate, as with any backward.
+    """
+    retain_all_grads(root).backward(retain_graph=True)
     return root
 
 
@@ -489,6 +496,7 @@ def render_graph(dot, path, format="svg"):
     """
     if format not in ("svg", "png", "pdf"):
         raise ValueError(f"render_graph: format must be 'svg', 'png' or 'pdf', got {format!r}")
+    graphviz = require_graphviz("render_graph")
     path = str(path)
     if not path.endswith("." + format):
         path += "." + format
@@ -507,89 +515,3 @@ def save_dot(dot, path):
     with open(path, "w") as f:
         f.write(dot.source)
     return path
-
-
-# --- the backward pass as a table -------------------------------------------------------------
-
-class TraceRow:
-    """One backward step: the op whose VJP ran, its output, and the inputs it sent gradient to."""
-
-    def __init__(self, step, op, rule, output, shape, grad_norm, inputs):
-        self.step, self.op, self.rule = step, op, rule
-        self.output, self.shape, self.grad_norm = output, shape, grad_norm
-        self.inputs = inputs   # list of (name, shape, gradient norm after backward)
-
-    def __repr__(self):
-        return f"<TraceRow {self.step} {self.op} -> {self.output}>"
-
-
-class BackwardTrace:
-    """The rows of backward_trace; prints as a table in execution order."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def __len__(self):
-        return len(self.rows)
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def table(self):
-        head = ["step", "op", "d(output)", "|grad|", "sends gradient to", "rule"]
-        body = [[r.step, r.op, f"d {r.output} {fmt_shape(r.shape)}", f"{r.grad_norm:.3g}",
-                 ", ".join(f"d {n} {fmt_shape(s)} |{g:.3g}|" for n, s, g in r.inputs), r.rule]
-                for r in self.rows]
-        return "\n".join(format_table(head, body))
-
-    __str__ = table
-
-    def __repr__(self):
-        return f"<BackwardTrace {len(self.rows)} steps>"
-
-
-def backward_trace(loss, params=None):
-    """Run loss.backward() and report what each step of it did, in execution order.
-
-    Like calling loss.backward(retain_graph=True) (leaves' .grad accumulate just
-    the same), but it also returns a BackwardTrace: one row per op, in the
-    order the engine ran the VJPs (the numbering draw_graph(backward_order=True)
-    shows): the op, the output whose gradient arrived (named after its module
-    and op, "fc1.MatMul"), that gradient's norm, each input receiving gradient
-    with its shape and gradient norm, and the op's derivative rule. The
-    gradient norms are what this backward gave each tensor in total (a tensor
-    used twice shows the sum of both contributions; gradient a leaf had
-    accumulated before is not counted).
-    """
-    roots = as_roots(loss, "backward_trace")
-    check_not_freed(roots, "backward_trace", "backward_trace runs backward itself")
-    order = list(walk(roots, grad_only=True))
-    validate(order, "backward_trace")
-    names = tensor_names(list(walk(roots)), parameter_names(params), module_paths(params))
-    names[loss] = loss.name or "loss"
-    ops = [t for t in order if t._op is not None]
-    before = {t: (t._retains_grad, t.grad) for t in ops}
-    for t in ops:
-        if not t._retains_grad:
-            t._retains_grad, t.grad = True, None
-    # .grad accumulates: keep what was there, to report only this backward's share
-    earlier = {t: t.grad.data.copy() for t in order if t.grad is not None}
-
-    def received(x):
-        if x.grad is None:
-            return 0.0
-        g = x.grad.data
-        return float(np.linalg.norm(g - earlier[x] if x in earlier else g))
-
-    try:
-        loss.backward(retain_graph=True)
-        rows = []
-        for step, t in enumerate(reversed(ops), start=1):
-            inputs = [(names[x], x.shape, received(x)) for x in t._parents if x.requires_grad]
-            rows.append(TraceRow(step, t._op.label(t._args or ()), t._op.rule,
-                                 names[t], t.shape, received(t), inputs))
-    finally:
-        for t, (retains, g) in before.items():
-            if not retains:   # forget gradients the user didn't ask to keep
-                t._retains_grad, t.grad = False, g
-    return BackwardTrace(rows)
