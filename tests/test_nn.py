@@ -245,6 +245,46 @@ def test_load_state_dict_checks_everything_before_changing_anything():
     assert m.fc2.bias.dtype == np.float64 and m.fc2.bias.tolist() == [1.0, 1.0]
 
 
+class TwoWeights(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(np.ones(2, dtype=np.float32))
+        self.b = nn.Parameter(np.ones(2, dtype=np.float32))
+
+
+class TwoCounts(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("a", tg.Tensor(np.ones(2, dtype=np.int8)))
+        self.register_buffer("b", tg.Tensor(np.ones(2, dtype=np.int8)))
+
+
+@pytest.mark.parametrize("errstate", ["raise", "warn"])
+def test_load_state_dict_casts_everything_before_changing_anything(errstate):
+    # "a" casts fine, "b" overflows float32: under over="raise" the cast used to raise
+    # after "a" was already replaced; otherwise "b" silently became inf
+    m = TwoWeights()
+    with np.errstate(over=errstate):
+        with pytest.raises(RuntimeError, match=r"'b': values in the state dict \(float64\) "
+                                               r"overflow the model's float32 \(nothing was"):
+            m.load_state_dict({"a": np.zeros(2), "b": np.array([1.0, 1e300])})
+    assert m.a.tolist() == [1, 1] and m.b.tolist() == [1, 1]
+    m.load_state_dict({"a": np.zeros(2), "b": np.array([np.inf, 1e-300])})   # inf stays inf
+    assert m.a.tolist() == [0, 0] and m.b.tolist() == [np.inf, 0]
+
+
+def test_load_state_dict_refuses_integers_that_would_wrap_around():
+    m = nn.BatchNorm1d(2)
+    with pytest.raises(RuntimeError, match=r"'num_batches_tracked': values in the state dict "
+                                           r"\(uint64\) overflow the model's int64"):
+        m.load_state_dict(dict(m.state_dict(), num_batches_tracked=np.array(2 ** 63, np.uint64)))
+    assert m.num_batches_tracked.item() == 0
+    small = TwoCounts()
+    with pytest.raises(RuntimeError, match="'a': values .* overflow the model's int8"):
+        small.load_state_dict({"a": np.array([1, 300]), "b": np.array([2, 3])})
+    assert small.a.tolist() == [1, 1] and small.b.tolist() == [1, 1]
+
+
 def test_load_state_dict_bumps_versions_and_replaces_arrays():
     lin = nn.Linear(2, 2)
     versions = [p._version for p in lin.parameters()]

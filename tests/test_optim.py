@@ -204,7 +204,7 @@ def test_bad_arguments_give_clear_errors():
     p = nn.Parameter(np.ones(2))
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
-    with pytest.raises(ValueError, match="invalid learning rate -1"):
+    with pytest.raises(ValueError, match=r"SGD: invalid lr -1 \(must be finite, >= 0"):
         optim.SGD([p], lr=-1)
     with pytest.raises(ValueError, match="appears in more than one place"):
         optim.SGD([p, p], lr=0.1)
@@ -272,12 +272,184 @@ def test_load_state_dict_rejects_mismatches_without_changing():
         other.load_state_dict({"state": {}})
     sgd = optim.SGD([p], lr=0.1, momentum=0.9)
     sgd.step()
-    with pytest.raises(ValueError, match="'momentum_buffer' of parameter 0 is not Adam state"):
+    with pytest.raises(ValueError, match="saved param group 0 has no 'betas'; was it saved by "
+                                         "another kind of optimizer"):
         other.load_state_dict(sgd.state_dict())
+    foreign = opt.state_dict()
+    foreign["state"][0]["momentum_buffer"] = np.zeros(3)
+    with pytest.raises(ValueError, match="'momentum_buffer' of parameter 0 is not Adam state"):
+        other.load_state_dict(foreign)
     assert other.param_groups[0]["lr"] == 0.2 and other.state == {}
     with pytest.raises(ValueError, match="1 parameter groups saved, 2"):
         optim.Adam([{"params": [nn.Parameter(np.ones(1))]},
                     {"params": [nn.Parameter(np.ones(1))]}]).load_state_dict(opt.state_dict())
+
+
+# --- one validation for the constructors and load_state_dict --------------------------
+
+BAD_HYPERPARAMETERS = [
+    (optim.SGD, dict(lr="0.1"), TypeError, r"SGD: lr must be a number, got '0.1' \(str\)"),
+    (optim.SGD, dict(lr=float("nan")), ValueError, "SGD: invalid lr nan"),
+    (optim.SGD, dict(lr=float("inf")), ValueError, "SGD: invalid lr inf"),
+    (optim.SGD, dict(lr=True), TypeError, r"lr must be a number, got True \(bool\)"),
+    (optim.SGD, dict(lr=0.1, momentum=-0.5), ValueError, "invalid momentum -0.5"),
+    (optim.SGD, dict(lr=0.1, dampening=float("nan")), ValueError, "invalid dampening nan"),
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov="yes"), TypeError,
+     "nesterov must be True or False, got 'yes'"),
+    (optim.SGD, dict(lr=0.1, weight_decay="0"), TypeError, "weight_decay must be a number"),
+    (optim.Adam, dict(lr=-1e-3), ValueError, "Adam: invalid lr -0.001"),
+    (optim.Adam, dict(betas=(0.9,)), TypeError,
+     r"betas must be a pair .beta1, beta2., got \(0.9,\)"),
+    (optim.Adam, dict(betas=0.9), TypeError, "betas must be a pair"),
+    (optim.Adam, dict(betas=(0.9, 1.0)), ValueError,
+     r"invalid betas\[1\] 1.0 \(must be finite, >= 0.0, < 1"),
+    (optim.Adam, dict(betas=(-0.1, 0.9)), ValueError, r"invalid betas\[0\] -0.1"),
+    (optim.Adam, dict(betas=(0.9, "0.999")), TypeError, r"betas\[1\] must be a number"),
+    (optim.Adam, dict(eps=float("nan")), ValueError, "invalid eps nan"),
+    (optim.AdamW, dict(amsgrad="False"), TypeError, "AdamW: amsgrad must be True or False"),
+    (optim.RMSprop, dict(alpha=-1), ValueError, "RMSprop: invalid alpha -1"),
+    (optim.RMSprop, dict(centered=1), TypeError, "centered must be True or False, got 1"),
+]
+
+
+@pytest.mark.parametrize("cls, kw, error, match", BAD_HYPERPARAMETERS,
+                         ids=[f"{c.__name__}-{next(iter(k))}-{i}"
+                              for i, (c, k, _, _) in enumerate(BAD_HYPERPARAMETERS)])
+def test_constructors_refuse_bad_hyperparameters(cls, kw, error, match):
+    with pytest.raises(error, match=match):
+        cls([nn.Parameter(np.ones(2))], **kw)
+    group = {"params": [nn.Parameter(np.ones(2))], **kw}   # a param group's override too
+    with pytest.raises(error, match=match):
+        cls([group], lr=0.1)
+
+
+def test_constructors_accept_numpy_and_integer_numbers():
+    p = nn.Parameter(np.ones(2))
+    assert optim.SGD([p], lr=np.float32(0.5), momentum=1).param_groups[0]["lr"] == 0.5
+    assert optim.Adam([p], betas=[0.8, np.float64(0.9)]).param_groups[0]["betas"] == (0.8, 0.9)
+    assert optim.RMSprop([p], centered=np.bool_(True)).param_groups[0]["centered"]
+
+
+def adam_after_one_step():
+    p = nn.Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1, amsgrad=True)
+    p.grad = tg.ones(3)
+    opt.step()
+    return opt
+
+
+BAD_SAVED = {
+    "lr_string": (lambda sd: sd["param_groups"][0].update(lr="0.1"), TypeError,
+                  r"saved param group 0: lr must be a number, got '0.1'"),
+    "lr_nan": (lambda sd: sd["param_groups"][0].update(lr=float("nan")), ValueError,
+               "saved param group 0: invalid lr nan"),
+    "lr_negative": (lambda sd: sd["param_groups"][0].update(lr=-0.1), ValueError,
+                    "invalid lr -0.1"),
+    "betas_above_1": (lambda sd: sd["param_groups"][0].update(betas=(0.9, 1.5)), ValueError,
+                      r"invalid betas\[1\] 1.5"),
+    "betas_too_short": (lambda sd: sd["param_groups"][0].update(betas=[0.9]), TypeError,
+                        "betas must be a pair"),
+    "amsgrad_string": (lambda sd: sd["param_groups"][0].update(amsgrad="no"), TypeError,
+                       "amsgrad must be True or False"),
+    "params_not_a_list": (lambda sd: sd["param_groups"][0].update(params=0), TypeError,
+                          "'params' is a list of parameter numbers"),
+    "step_negative": (lambda sd: sd["state"][0].update(step=-1), ValueError,
+                      "'step' of parameter 0 must be a non-negative integer, got -1"),
+    "step_float": (lambda sd: sd["state"][0].update(step=1.5), TypeError,
+                   "'step' of parameter 0 must be a non-negative integer, got 1.5"),
+    "step_bool": (lambda sd: sd["state"][0].update(step=True), TypeError,
+                  "'step' of parameter 0 must be a non-negative integer"),
+    # a scalar would broadcast in the update and then never change: Adam's moment frozen at 0
+    "exp_avg_scalar": (lambda sd: sd["state"][0].update(exp_avg=0.0), TypeError,
+                       r"'exp_avg' of parameter 0 must be an array of shape \(3,\), got float"),
+    "exp_avg_0d": (lambda sd: sd["state"][0].update(exp_avg=np.zeros(())), ValueError,
+                   r"'exp_avg' of parameter 0 has shape \(\), the parameter \(3,\)"),
+    "exp_avg_broadcastable": (lambda sd: sd["state"][0].update(exp_avg=np.zeros(1)), ValueError,
+                              r"has shape \(1,\), the parameter \(3,\)"),
+    "exp_avg_nan": (lambda sd: sd["state"][0].update(exp_avg=np.full(3, np.nan)), ValueError,
+                    "'exp_avg' of parameter 0 has values that are not finite in float64"),
+    "exp_avg_text": (lambda sd: sd["state"][0].update(exp_avg=np.array(["a", "b", "c"])),
+                     TypeError, "has dtype <U1, not a real number type"),
+    "exp_avg_complex": (lambda sd: sd["state"][0].update(exp_avg=np.ones(3) * 1j), TypeError,
+                        "has dtype complex128"),
+    "missing_exp_avg_sq": (lambda sd: sd["state"][0].pop("exp_avg_sq"), ValueError,
+                           "state of parameter 0 lacks 'exp_avg_sq'"),
+    "scratch_buffer": (lambda sd: sd["state"][0].update(_work=np.zeros(3)), ValueError,
+                       "'_work' of parameter 0 is not Adam state"),
+    "state_not_a_dict": (lambda sd: sd["state"].update({0: [1, 2]}), TypeError,
+                         "state of parameter 0 is a list, not a dict"),
+    "state_key_string": (lambda sd: sd["state"].update({"0": sd["state"].pop(0)}), ValueError,
+                         r"state for parameter '0', but the saved groups number their "
+                         r"parameters \[0\]"),
+    "state_key_out_of_range": (lambda sd: sd["state"].update({5: sd["state"].pop(0)}),
+                               ValueError, "state for parameter 5"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_SAVED))
+def test_load_state_dict_refuses_what_the_constructor_would_and_changes_nothing(name):
+    change, error, match = BAD_SAVED[name]
+    saved = adam_after_one_step().state_dict()
+    change(saved)
+    q = nn.Parameter(np.ones(3))
+    opt = optim.Adam([q], lr=0.2, amsgrad=True)
+    q.grad = tg.ones(3)
+    opt.step()
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in opt.state[q].items()}
+    group_before = dict(opt.param_groups[0])
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(saved)
+    assert opt.param_groups[0] == group_before and list(opt.state) == [q]
+    for k, v in opt.state[q].items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+
+
+def test_a_float64_moment_that_overflows_a_float32_parameter_is_refused():
+    saved = adam_after_one_step().state_dict()
+    saved["state"][0]["exp_avg"] = np.full(3, 1e300)
+    opt = optim.Adam([nn.Parameter(np.ones(3, dtype=np.float32))], amsgrad=True)
+    with pytest.raises(ValueError, match="'exp_avg' of parameter 0 has values that are not "
+                                         "finite in float32"):
+        opt.load_state_dict(saved)
+    assert opt.state == {}
+
+
+def test_saved_parameter_numbers_decide_which_parameter_gets_which_state():
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    a.grad, b.grad = tg.tensor([1.0, 1.0]), tg.tensor([5.0, 5.0])
+    opt.step()
+    saved = opt.state_dict()
+    # the same state, numbered the other way round (as PyTorch allows)
+    saved["param_groups"][0]["params"] = [1, 0]
+    saved["state"] = {1: saved["state"][0], 0: saved["state"][1]}
+    c, d = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    fresh = optim.SGD([c, d], lr=0.1, momentum=0.9)
+    fresh.load_state_dict(saved)
+    assert fresh.state[c]["momentum_buffer"].tolist() == [1.0, 1.0]
+    assert fresh.state[d]["momentum_buffer"].tolist() == [5.0, 5.0]
+    saved["param_groups"][0]["params"] = [0, 0]
+    with pytest.raises(ValueError, match="parameter number 0 is saved twice"):
+        fresh.load_state_dict(saved)
+
+
+@pytest.mark.parametrize("opt_cls, kw", [(optim.SGD, dict(lr=0.1)),
+                                         (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
+                                         (optim.Adam, dict(amsgrad=True)),
+                                         (optim.RMSprop, dict(momentum=0.5, centered=True))])
+def test_state_dict_survives_a_file(tmp_path, opt_cls, kw):
+    p = nn.Parameter(np.arange(3.0))
+    opt = opt_cls([p], **kw)
+    p.grad = tg.ones(3)
+    opt.step()
+    back = tg.load(tg.save(opt.state_dict(), tmp_path / "opt.npz"))
+    q = nn.Parameter(np.arange(3.0))
+    other = opt_cls([q], lr=0.5)
+    other.load_state_dict(back)
+    assert other.param_groups[0] == {**opt.param_groups[0], "params": [q]}
+    for k, v in opt.state[p].items():
+        if not k.startswith("_"):
+            np.testing.assert_array_equal(other.state[q][k], v)
 
 
 def test_schedulers():

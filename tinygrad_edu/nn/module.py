@@ -227,9 +227,10 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from `state_dict` into this module's parameters and buffers.
 
-        Everything is checked first (missing and unexpected keys when strict,
-        shapes, dtypes that can't be cast safely); a problem raises one error
-        naming every bad key and leaves the module exactly as it was.
+        Everything is checked and cast first (missing and unexpected keys when
+        strict, shapes, dtypes that can't be cast safely, values the model's dtype
+        can't hold, such as 1e300 in float32); a problem raises one error naming
+        every bad key and leaves the module exactly as it was.
         Returns (missing_keys, unexpected_keys).
         """
         if not isinstance(state_dict, Mapping):
@@ -256,12 +257,26 @@ class Module:
                 problems.append(f"{key!r}: dtype {array.dtype} can't be cast to the "
                                 f"model's {target.dtype}")
             else:
-                new_values[key] = array
+                # Cast now, so that nothing can fail once the model starts changing.
+                # NumPy turns a float too large for the dtype into inf (or raises,
+                # under the user's np.errstate) and wraps an integer out of range:
+                # check for both explicitly. Rounding to a shorter float is fine.
+                with np.errstate(all="ignore"):
+                    cast = array.astype(target.dtype, copy=True)
+                if cast.dtype.kind in "iu":
+                    fits = np.array_equal(cast, array)
+                else:
+                    fits = np.array_equal(np.isfinite(cast), np.isfinite(array))
+                if fits:
+                    new_values[key] = cast
+                else:
+                    problems.append(f"{key!r}: values in the state dict ({array.dtype}) "
+                                    f"overflow the model's {target.dtype}")
         if problems:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: "
                                + "; ".join(problems) + " (nothing was changed)")
         for key, array in new_values.items():
-            own[key].data = array.astype(own[key].dtype, copy=True)   # bumps the version
+            own[key].data = array   # bumps the version
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ----------------------------------------------------------------------

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class Adam(Optimizer):
@@ -20,16 +20,20 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        # a list becomes a tuple; anything else is left for check_hyperparameters to refuse
+        betas = tuple(betas) if isinstance(betas, list) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad))
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
-        b1, b2 = group["betas"]
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {(b1, b2)}")
-        if group["eps"] < 0:
-            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']}")
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        check_number("betas[0]", betas[0], below=1)
+        check_number("betas[1]", betas[1], below=1)
+        check_number("eps", group["eps"])
+        check_flag("amsgrad", group["amsgrad"])
 
     def init_state(self, p, group):
         state = {"step": 0, "exp_avg": np.zeros_like(p.data),

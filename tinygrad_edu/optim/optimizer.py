@@ -4,7 +4,14 @@ An optimizer holds parameter groups (lists of Parameters with their own
 hyperparameters, such as lr) and per-parameter state (momentum buffers,
 moment estimates). step() reads each parameter's .grad and updates its .data
 with NumPy, in place: optimizer steps are not recorded in any graph.
+
+The constructor and load_state_dict() check hyperparameters with the same
+check_hyperparameters(), so a saved state dict can set nothing that
+SGD(lr=...) would refuse.
 """
+import math
+import numbers
+
 import numpy as np
 
 from ..autograd import enable_grad
@@ -36,6 +43,9 @@ class Optimizer:
 
     def add_param_group(self, group):
         who = type(self).__name__
+        if not (isinstance(group, dict) and "params" in group):
+            raise TypeError(f"{who}: a parameter group must be a dict with 'params', got "
+                            f"{type(group).__name__}")
         group = dict(group)
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
@@ -59,16 +69,21 @@ class Optimizer:
         group["params"] = params
         for key, value in self.defaults.items():
             group.setdefault(key, value)
-        self.check_hyperparameters(group)
+        self._check_group(group, who)
         self.param_groups.append(group)
 
     def check_hyperparameters(self, group):
-        """Raise a clear error for an invalid hyperparameter (subclasses extend this)."""
-        if group["lr"] < 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
-        if group.get("weight_decay", 0) < 0:
-            raise ValueError(f"{type(self).__name__}: invalid weight_decay "
-                             f"{group['weight_decay']}")
+        """Raise a TypeError or ValueError for an invalid hyperparameter of `group`
+        (subclasses extend this); the message is prefixed by the caller."""
+        check_number("lr", group["lr"])
+        if "weight_decay" in group:
+            check_number("weight_decay", group["weight_decay"])
+
+    def _check_group(self, group, where):
+        try:
+            self.check_hyperparameters(group)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{where}: {e}") from None
 
     def zero_grad(self):
         """Set every parameter's .grad to None (the next backward starts afresh)."""
@@ -133,47 +148,78 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore hyperparameters and state saved by state_dict(), checking all of it first."""
-        who = type(self).__name__
-        if not isinstance(state_dict, dict) or {"state", "param_groups"} - set(state_dict):
-            raise TypeError(f"{who}.load_state_dict: expected a dict with 'state' and "
-                            f"'param_groups', as state_dict() returns")
+        """Restore hyperparameters and state saved by state_dict(), checking all of it first.
+
+        Every hyperparameter passes check_hyperparameters(), as in the constructor;
+        every state entry must be one this optimizer keeps: arrays of exactly the
+        parameter's shape with finite values, counters non-negative integers.
+        Anything refused raises, and then nothing has changed.
+        """
+        who = f"{type(self).__name__}.load_state_dict"
+        if not (isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict)
+                and isinstance(state_dict.get("param_groups"), (list, tuple))):
+            raise TypeError(f"{who}: expected a dict with 'state' and 'param_groups' (a "
+                            f"dict and a list), as state_dict() returns")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{who}.load_state_dict: {len(groups)} parameter groups saved, "
+            raise ValueError(f"{who}: {len(groups)} parameter groups saved, "
                              f"{len(self.param_groups)} in this optimizer")
-        for saved, group in zip(groups, self.param_groups):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{who}.load_state_dict: a saved group has "
-                                 f"{len(saved['params'])} parameters, this one "
-                                 f"{len(group['params'])}")
-        # each parameter with its group's hyperparameters as they will be after loading
-        params = [(p, {**g, **{k: v for k, v in saved.items() if k != "params"}})
-                  for saved, g in zip(groups, self.param_groups) for p in g["params"]]
+        merged, by_index = [], {}   # each group as it will be; saved index -> (param, group)
+        for g, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            ids = saved.get("params") if isinstance(saved, dict) else None
+            if not (isinstance(ids, (list, tuple)) and all(_is_index(i) for i in ids)):
+                raise TypeError(f"{who}: saved param group {g} is not a dict whose "
+                                f"'params' is a list of parameter numbers")
+            if len(ids) != len(group["params"]):
+                raise ValueError(f"{who}: saved param group {g} has {len(ids)} parameters, "
+                                 f"this one {len(group['params'])}")
+            absent = [k for k in self.defaults if k not in saved]
+            if absent:
+                raise ValueError(f"{who}: saved param group {g} has no {absent[0]!r}; was it "
+                                 f"saved by another kind of optimizer?")
+            hyper = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self._check_group(hyper, f"{who}: saved param group {g}")
+            merged.append(hyper)
+            for i, p in zip(ids, group["params"]):
+                if int(i) in by_index:
+                    raise ValueError(f"{who}: parameter number {i} is saved twice")
+                by_index[int(i)] = (p, hyper)
         new_state = {}
-        for i, s in state_dict["state"].items():
-            i = int(i)
-            if not 0 <= i < len(params):
-                raise ValueError(f"{who}.load_state_dict: state for parameter {i}, but there "
-                                 f"are only {len(params)}")
-            p, group = params[i]
-            entry = self.init_state(p, group)
-            for k, v in s.items():
-                if k not in entry:   # e.g. SGD's momentum_buffer offered to Adam
-                    raise ValueError(f"{who}.load_state_dict: state {k!r} of parameter {i} "
-                                     f"is not {who} state (expected "
-                                     f"{sorted(n for n in entry if not n.startswith('_'))})")
-                if isinstance(v, (np.ndarray, Tensor)):
-                    v = np.array(v.data if isinstance(v, Tensor) else v, dtype=p.dtype)
-                    if v.shape != p.shape:
-                        raise ValueError(f"{who}.load_state_dict: state {k!r} of parameter "
-                                         f"{i} has shape {v.shape}, the parameter {p.shape}")
-                entry[k] = v
-            new_state[p] = entry
+        for i, saved in state_dict["state"].items():
+            if not _is_index(i) or int(i) not in by_index:
+                raise ValueError(f"{who}: state for parameter {i!r}, but the saved groups "
+                                 f"number their parameters {sorted(by_index)}")
+            p, hyper = by_index[int(i)]
+            new_state[p] = self._checked_state(p, hyper, saved, f"{who}: state", i)
         # everything checked: now change
-        for saved, group in zip(groups, self.param_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+        for hyper, group in zip(merged, self.param_groups):
+            group.update(hyper)
         self.state = new_state
+
+    def _checked_state(self, p, group, saved, who, i):
+        """A fresh init_state() entry for `p`, filled from `saved` once each value has
+        the type and shape of the one it replaces."""
+        entry = self.init_state(p, group)
+        names = sorted(k for k in entry if not k.startswith("_"))   # "_" ones are scratch
+        if not isinstance(saved, dict):
+            raise TypeError(f"{who} of parameter {i} is a {type(saved).__name__}, not a "
+                            f"dict of {names}")
+        for k in saved:
+            if k not in names:   # e.g. SGD's momentum_buffer offered to Adam
+                raise ValueError(f"{who} {k!r} of parameter {i} is not "
+                                 f"{type(self).__name__} state (expected {names})")
+        for k in names:
+            if k not in saved:
+                raise ValueError(f"{who} of parameter {i} lacks {k!r} (expected {names})")
+            value, template = saved[k], entry[k]
+            if isinstance(template, np.ndarray) or (template is None and value is not None):
+                entry[k] = _state_array(value, p, f"{who} {k!r} of parameter {i}")
+            elif isinstance(template, int):
+                entry[k] = _state_count(value, f"{who} {k!r} of parameter {i}")
+            elif template is not None:
+                raise TypeError(f"{who} {k!r}: init_state() made a "
+                                f"{type(template).__name__}, which load_state_dict can't check")
+        return entry
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -181,3 +227,56 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+# --- checks shared by the constructors and load_state_dict ------------------------------
+
+def check_number(name, value, minimum=0.0, below=None):
+    """Raise unless `value` is a finite real number >= minimum (if given) and < below
+    (if given). Bools and strings are refused: "0.1" or True as a learning rate is a bug."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value) or (minimum is not None and value < minimum) or \
+            (below is not None and value >= below):
+        bounds = [f">= {minimum}"] * (minimum is not None) + [f"< {below}"] * (below is not None)
+        raise ValueError(f"invalid {name} {value!r} (must be finite"
+                         + "".join(f", {b}" for b in bounds) + ")")
+
+
+def check_flag(name, value):
+    """Raise unless `value` is a bool: the string "False" would switch an option on."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def _is_index(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _state_array(value, p, what):
+    """`value` as a copy of p's dtype; it must already have p's exact shape (a scalar
+    would broadcast in the update but never change, freezing the state)."""
+    if not isinstance(value, (np.ndarray, Tensor)):
+        raise TypeError(f"{what} must be an array of shape {p.shape}, got "
+                        f"{type(value).__name__}")
+    array = value.data if isinstance(value, Tensor) else value
+    if array.shape != p.shape:
+        raise ValueError(f"{what} has shape {array.shape}, the parameter {p.shape}")
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{what} has dtype {array.dtype}, not a real number type")
+    with np.errstate(all="ignore"):   # an overflowing cast shows up as inf just below
+        array = array.astype(p.dtype, copy=True)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{what} has values that are not finite in {p.dtype}")
+    return array
+
+
+def _state_count(value, what):
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not _is_index(value):
+        raise TypeError(f"{what} must be a non-negative integer, got {value!r} "
+                        f"({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return int(value)

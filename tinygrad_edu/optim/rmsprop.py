@@ -1,7 +1,7 @@
 """RMSprop: divide the step by a running root-mean-square of the gradient."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class RMSprop(Optimizer):
@@ -21,9 +21,10 @@ class RMSprop(Optimizer):
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
-        if group["alpha"] < 0 or group["eps"] < 0 or group["momentum"] < 0:
-            raise ValueError(f"RMSprop: alpha, eps and momentum must be >= 0, got "
-                             f"{group['alpha']}, {group['eps']}, {group['momentum']}")
+        check_number("alpha", group["alpha"])
+        check_number("eps", group["eps"])
+        check_number("momentum", group["momentum"])
+        check_flag("centered", group["centered"])
 
     def init_state(self, p, group):
         state = {"step": 0, "square_avg": np.zeros_like(p.data), "_work": np.empty_like(p.data)}

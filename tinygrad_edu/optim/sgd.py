@@ -1,7 +1,7 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class SGD(Optimizer):
@@ -20,10 +20,11 @@ class SGD(Optimizer):
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: invalid momentum {group['momentum']}")
+        check_number("momentum", group["momentum"])
+        check_number("dampening", group["dampening"], minimum=None)
+        check_flag("nesterov", group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: Nesterov momentum requires momentum > 0 and dampening = 0")
+            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
 
     def init_state(self, p, group):
         # "_work" is scratch space, so a step allocates nothing after the first
