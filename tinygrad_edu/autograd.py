@@ -174,6 +174,13 @@ def bump_version(t):
     version_owner(t)._version += 1
 
 
+def bump_history(t):
+    """Record that an in-place op made t the result of a new op (its history changed):
+    a node that used t before can't send its gradient back through the old history."""
+    bump_version(t)
+    t._rewritten = t._version
+
+
 def input_versions(inputs):
     """The inputs' versions when a node is recorded (compared again at backward)."""
     return tuple([x._version if x._base is None else x._base._version for x in inputs])
@@ -183,7 +190,8 @@ def check_versions(node):
     """Raise if a value the node's VJP reads was modified in place after it was recorded,
     or if an input's history was rewritten in place after the node used it."""
     op = node._op
-    if op.reads_output and node._version != 0:   # a new result starts at version 0
+    # a result starts at version 0, or at the version an in-place op made it this op's result
+    if op.reads_output and node._version != node._rewritten:
         raise RuntimeError(
             f"backward: the output of {op.name} (shape {node.shape}) was modified in "
             f"place after the forward pass, but {op.name}'s gradient needs its original "
@@ -255,7 +263,8 @@ def leading_to(order, targets):
     """The nodes of `order` from which some target can be reached."""
     needed = set()
     for node in order:   # inputs come before the nodes that use them
-        if node in targets or (node._op is not None and any(p in needed for p in node._parents)):
+        if node in targets or (node._op is not None and node._parents is not None
+                               and any(p in needed for p in node._parents)):
             needed.add(node)
     return needed
 
@@ -270,10 +279,13 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     the gradients of `inputs` are returned as a dict {tensor: gradient}.
     """
     order = list(walk(roots, grad_only=True))
-    validate(order)
+    wanted = None
     if inputs is not None:
         inputs = set(inputs)   # a set: `in` on a list would call Tensor.__eq__
-    wanted = None if inputs is None else leading_to(order, inputs)
+        wanted = leading_to(order, inputs)
+        if not inputs <= wanted:
+            validate(order)   # a freed node may hide the path: say so, not "unused"
+    validate(order if wanted is None else [n for n in order if n in wanted])
     found = {}
     if not create_graph:
         seeds = [s.detach() for s in seeds]
@@ -301,8 +313,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
                     found[node] = g
             elif op is None or node._retains_grad:
                 store_grad(node, g, create_graph, stored)
-            if op is not None:
-                backprop_node(node, g, grads, wanted, anomaly)
+            if op is not None and backprop_node(node, g, grads, wanted, anomaly):
                 if not retain_graph and op.reads:
                     # Free what the VJP read, as PyTorch frees saved tensors. An op that
                     # reads nothing (Add, Sum, Reshape) keeps its links: running its
@@ -315,10 +326,13 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
 
 
 def backprop_node(node, g, grads, wanted, anomaly=False):
+    """Run the node's VJPs for the inputs that need a gradient; False if none did."""
     op, parents, args = node._op, node._parents, node._args
+    ran = False
     for i, x in enumerate(parents):
         if not x.requires_grad or (wanted is not None and x not in wanted):
             continue
+        ran = True
         gx = op.vjp(i, g, node, parents, args)
         if gx._data.shape != x._data.shape:
             gx = unbroadcast(gx, x, op)
@@ -328,6 +342,7 @@ def backprop_node(node, g, grads, wanted, anomaly=False):
             check_finite(gx.data, f"backward (gradient of input {i})", op, node._trace)
         prev = grads.get(x)
         grads[x] = gx if prev is None else prev + gx
+    return ran
 
 
 def unbroadcast(gx, x, op):

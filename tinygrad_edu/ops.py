@@ -145,7 +145,8 @@ neg = Op("Neg", np.negative,
          math="y = -x", rule="dy/dx = -1")
 # The exponent is a constant; tensor ** tensor is exp(b * log(a)) in tensor.py.
 power = Op("Pow", np.power,
-           lambda g, y, x, p: g * (p * x ** (p - 1)) if p != 0 else g * 0,
+           lambda g, y, x, p: g * (p * x ** np.where(p == 0, 1.0, p - 1)) if np.ndim(p)
+               else g * (p * x ** (p - 1)) if p != 0 else g * 0,
            math="y = x^p (constant p)", rule="dy/dx = p x^(p-1)", reads="x",
            label=lambda name, p: f"{name} ^{p:g}" if np.ndim(p) == 0 else f"{name} ^array")
 exp = Op("Exp", np.exp,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops
 from .autograd import (state, creation_site, check_finite, run_backward, seed_gradient,
-                       version_owner, bump_version, input_versions)
+                       version_owner, bump_version, bump_history, input_versions)
 
 
 # --- building graph nodes -------------------------------------------------------------
@@ -346,7 +346,7 @@ class Tensor:
         """t[index] = value, in place. Differentiable as in PyTorch: if value requires
         grad, t joins the graph as where(written, value placed at index, old t)."""
         index = normalize_index(index)
-        inplace(self, "__setitem__", lambda old: assigned(old, index, value), value,
+        inplace(self, "__setitem__", lambda old, v: assigned(old, index, v), value,
                 lambda: write_part(self, index, data_of(value)))
 
     # --- in place ---------------------------------------------------------------------
@@ -356,33 +356,31 @@ class Tensor:
     # the result of the op. A leaf that requires grad changes only under no_grad().
 
     def __iadd__(self, other):
-        return inplace(self, "+=", lambda old: old + other, other)
+        return inplace(self, "+=", lambda old, o: old + o, other)
 
     def __isub__(self, other):
-        return inplace(self, "-=", lambda old: old - other, other)
+        return inplace(self, "-=", lambda old, o: old - o, other)
 
     def __imul__(self, other):
-        return inplace(self, "*=", lambda old: old * other, other)
+        return inplace(self, "*=", lambda old, o: old * o, other)
 
     def __itruediv__(self, other):
-        return inplace(self, "/=", lambda old: old / other, other)
+        return inplace(self, "/=", lambda old, o: old / o, other)
 
     def add_(self, other, *, alpha=1):
-        return inplace(self, "add_", lambda old: old + other * alpha if alpha != 1 else old + other,
-                       other)
+        return inplace(self, "add_", lambda old, o: old + o * alpha if alpha != 1 else old + o, other)
 
     def sub_(self, other, *, alpha=1):
-        return inplace(self, "sub_", lambda old: old - other * alpha if alpha != 1 else old - other,
-                       other)
+        return inplace(self, "sub_", lambda old, o: old - o * alpha if alpha != 1 else old - o, other)
 
     def mul_(self, other):
-        return inplace(self, "mul_", lambda old: old * other, other)
+        return inplace(self, "mul_", lambda old, o: old * o, other)
 
     def div_(self, other):
-        return inplace(self, "div_", lambda old: old / other, other)
+        return inplace(self, "div_", lambda old, o: old / o, other)
 
     def clamp_(self, min=None, max=None):
-        return inplace(self, "clamp_", lambda old: old.clamp(min, max), None)
+        return inplace(self, "clamp_", lambda old, o: old.clamp(min, max), None)
 
     clip_ = clamp_
 
@@ -390,12 +388,12 @@ class Tensor:
     # so the result still comes from old in the graph (a zero gradient to it).
     def copy_(self, src):
         """Overwrite the values with src's (broadcast to this shape); differentiable in src."""
-        return inplace(self, "copy_", lambda old: where(np.ones(old.shape, dtype=bool),
-                                                        lift(src, old).to(old.dtype), old), src)
+        return inplace(self, "copy_", lambda old, o: where(np.ones(old.shape, dtype=bool),
+                                                           lift(o, old).to(old.dtype), old), src)
 
     def fill_(self, value):
-        return inplace(self, "fill_", lambda old: where(np.ones(old.shape, dtype=bool),
-                                                        lift(value, old).to(old.dtype), old), value)
+        return inplace(self, "fill_", lambda old, o: where(np.ones(old.shape, dtype=bool),
+                                                           lift(o, old).to(old.dtype), old), value)
 
     def zero_(self):
         return self.fill_(0)
@@ -644,7 +642,7 @@ class Tensor:
 # --- in-place changes -------------------------------------------------------------------
 
 def inplace(t, who, compute, other=None, write=None):
-    """Change t in place to compute(t) (a Tensor formula of t's old value), as PyTorch.
+    """Change t in place to compute(t, other) (a Tensor formula of t's old value), as PyTorch.
 
     Not recorded (grad mode off, or neither t nor `other` requires grad): the new values
     are written into t's memory. Recorded: t's old state moves to a new tensor, `old`,
@@ -665,7 +663,7 @@ def inplace(t, who, compute, other=None, write=None):
         if write is not None:
             write()
         else:
-            write_all(t, compute(t)._data, who)
+            write_all(t, compute(t, other)._data, who)
         bump_version(t)
         return t
     if t._base is not None:
@@ -677,13 +675,12 @@ def inplace(t, who, compute, other=None, write=None):
     old.requires_grad, old.name = t.requires_grad, t.name
     old._op, old._parents, old._args = t._op, t._parents, t._args
     old._saved_version, old._module, old._trace = t._saved_version, t._module, t._trace
-    new = compute(old)
+    new = compute(old, old if other is t else other)   # x *= x: both sides are the old x
     write_all(t, new._data, who)
     t.requires_grad = True
     t._op, t._parents, t._args = new._op, new._parents, new._args
     t._saved_version, t._module, t._trace = new._saved_version, new._module, new._trace
-    bump_version(t)
-    t._rewritten = t._version   # earlier users of t would see a history they never used
+    bump_history(t)
     return t
 
 

@@ -176,7 +176,7 @@ def mse_loss(input, target, reduction="mean"):
     return reduce(diff * diff, reduction, "mse_loss")
 
 
-BCE_EPS = 1e-12   # PyTorch's floor for p (1 - p) in the gradient
+BCE_EPS = float(np.float32(1e-12))   # PyTorch's floor for p (1 - p) in the gradient (a float32)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):

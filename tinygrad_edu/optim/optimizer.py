@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import enable_grad, bump_version
 from ..nn.module import Parameter
 from ..tensor import Tensor
 
@@ -116,7 +116,7 @@ class Optimizer:
                 # The math above changed p.data in place, bypassing the .data setter:
                 # count the change so a backward through a graph that saved the old
                 # values raises instead of using them.
-                p._version += 1
+                bump_version(p)
         return loss
 
     def init_state(self, p, group):
