@@ -15,6 +15,8 @@ features, C = classes):
 A `*_backward` function maps the upstream gradient dL/dy to the gradients of
 its inputs (and parameters): the chain rule, one layer at a time.
 """
+import math
+
 import numpy as np
 
 
@@ -197,6 +199,52 @@ def batchnorm_backward(dy, cache):
     dgamma = (dy * xhat).sum(axis=0)
     dx = gamma * inv_std / n * (n * dy - dbeta - xhat * dgamma)
     return dx, dgamma, dbeta
+
+
+# --- layer normalisation ----------------------------------------------------------------------
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Normalize each row over its D features, then scale and shift (BatchNorm transposed:
+    the statistics are per example, not per feature).
+
+        mu_n = mean_d x_nd,   var_n = mean_d (x_nd - mu_n)^2,   xhat = (x - mu) / sqrt(var + eps)
+        y = gamma * xhat + beta
+
+    x (N, D), gamma, beta (D,) -> (y, cache) with cache = (xhat, 1/sqrt(var + eps) (N, 1), gamma).
+    """
+    mu = x.mean(axis=1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def layernorm_backward(dy, cache):
+    """LayerNorm backward: BatchNorm's formula along the other axis.
+
+    dgamma = sum_n dy * xhat, dbeta = sum_n dy. With dxhat = dy * gamma, each row's
+    x moves its own mu and var, so (D = features)
+
+        dx = 1 / (D sqrt(var + eps)) * (D dxhat - sum_d dxhat - xhat * sum_d (dxhat * xhat))
+
+    Returns (dx, dgamma, dbeta).
+    """
+    xhat, inv_std, gamma = cache
+    d = dy.shape[1]
+    dxhat = dy * gamma
+    dx = inv_std / d * (d * dxhat - dxhat.sum(axis=1, keepdims=True)
+                        - xhat * (dxhat * xhat).sum(axis=1, keepdims=True))
+    return dx, (dy * xhat).sum(axis=0), dy.sum(axis=0)
+
+
+# --- GELU ---------------------------------------------------------------------------------
+
+def gelu_backward(dy, x):
+    """y = x Phi(x) with Phi the standard normal CDF;  f'(x) = Phi(x) + x phi(x), where
+    phi(x) = e^(-x^2/2) / sqrt(2 pi) is its density (the product rule, Phi' = phi)."""
+    Phi = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    return dy * (Phi + x * phi)
 
 
 # --- a whole network ------------------------------------------------------------------------

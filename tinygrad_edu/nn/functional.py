@@ -6,9 +6,13 @@ autograd differentiates it through the primitives in ops.py (the tests compare
 the results against finite differences, PyTorch, and manual.py). Tensor methods
 such as x.softmax(dim) are one-line calls of these.
 """
+import math
+
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, default_generator, normalize_axis, reduction_args, where
+from .. import ops
+from ..tensor import (Tensor, apply, as_tensor, default_generator, normalize_axis,
+                      reduction_args, where, wrap)
 
 
 def relu(x):
@@ -25,6 +29,95 @@ def sigmoid(x):
 
 def tanh(x):
     return x.tanh()
+
+
+def no_inplace(inplace, who):
+    if inplace:
+        raise NotImplementedError(f"{who}: inplace=True is not supported (the result is the "
+                                  f"same out of place: drop the argument)")
+
+
+def positive_branch(x):
+    """(x > 0, x where x > 0 else 0, x where x <= 0 else 0): each branch of a piecewise
+    function gets a harmless input where it is not used, so exp(x) of a large x in the
+    unused branch cannot make inf * 0 = nan in the gradient."""
+    up = x.data > 0
+    return up, where(up, x, 0), where(up, 0, x)
+
+
+def erf(x):
+    """The error function 2/sqrt(pi) int_0^x e^(-t^2) dt (a primitive: ops.erf)."""
+    return apply(ops.erf, (x,))
+
+
+def gelu(input, approximate="none"):
+    """x Phi(x) = x/2 (1 + erf(x / sqrt 2)); approximate="tanh":
+    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate == "none":
+        return input * 0.5 * (erf(input * (1 / math.sqrt(2))) + 1)
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """x sigmoid(x) (also called swish)."""
+    no_inplace(inplace, "silu")
+    return input * input.sigmoid()
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha (e^x - 1) for x <= 0 (so elu'(0) = alpha, as PyTorch)."""
+    no_inplace(inplace, "elu")
+    up, pos, neg = positive_branch(input)
+    return where(up, pos, (neg.exp() - 1) * alpha)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    no_inplace(inplace, "selu")
+    return elu(input, SELU_ALPHA) * SELU_SCALE
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule)."""
+    z = input * beta
+    return where(z.data > threshold, input, log1p_exp(z) / beta)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, 0 elsewhere
+    (at the corners too, as PyTorch: relu6'(0) = 0 like relu'(0))."""
+    no_inplace(inplace, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    inside = (input.data > min_val) & (input.data < max_val)
+    return where(inside, input, np.clip(input.data, min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    no_inplace(inplace, "relu6")
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardswish(input, inplace=False):
+    """x relu6(x + 3) / 6: 0 up to -3, x from 3 on, x (x + 3) / 6 strictly between (so the
+    gradient at -3 and 3 is PyTorch's: 0 and 1)."""
+    no_inplace(inplace, "hardswish")
+    x = input.data
+    return where(x <= -3, 0.0, where(x < 3, input * (input + 3) / 6, input))
+
+
+def mish(input, inplace=False):
+    """x tanh(log(1 + e^x))."""
+    no_inplace(inplace, "mish")
+    return input * log1p_exp(input).tanh()
 
 
 def max_shift(array, axis):
@@ -226,13 +319,15 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     return reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-def multi_margin_loss(input, target, margin=1.0, p=1, reduction="mean"):
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
     """Multiclass SVM hinge loss (PyTorch's convention).
 
     loss_n = sum_{j != y_n} max(0, margin - s_{y_n} + s_j)^p / C
     """
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    if weight is not None:
+        raise NotImplementedError("multi_margin_loss: weight is not supported")
     input = input_tensor(input, "multi_margin_loss")
     if input.ndim != 2:
         raise ValueError(f"multi_margin_loss: input must be (N, C) scores, got shape "
@@ -246,6 +341,105 @@ def multi_margin_loss(input, target, margin=1.0, p=1, reduction="mean"):
     not_true[np.arange(input.shape[0]), labels] = False   # the j = y_n terms are left out
     loss = (hinge * not_true).sum(1) / input.shape[1]
     return reduce(loss, reduction, "multi_margin_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error: mean(|input - target|) (gradient sign(d), 0 at d = 0)."""
+    input = input_tensor(input, "l1_loss")
+    return reduce((input - same_shape(input, target, "l1_loss")).abs(), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = input - target);
+    beta = 0 is l1_loss."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must not be negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    input = input_tensor(input, "smooth_l1_loss")
+    d = input - same_shape(input, target, "smooth_l1_loss")
+    a = d.abs()
+    loss = where(a.data < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    return reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere: smooth_l1 times delta."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    input = input_tensor(input, "huber_loss")
+    d = input - same_shape(input, target, "huber_loss")
+    a = d.abs()
+    loss = where(a.data < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    return reduce(loss, reduction, "huber_loss")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the last len(normalized_shape) axes of each sample:
+    (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance, as PyTorch.
+    weight and bias have shape normalized_shape."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the trailing "
+                         f"axes of the input, got input of shape {input.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"layer_norm: {name} of shape {t.shape} must have "
+                             f"normalized_shape {shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(axes, keepdims=True)
+    centered = input - mean
+    var = (centered * centered).mean(axes, keepdims=True)
+    out = centered * (var + eps) ** -0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """weight[input]: the rows of weight (num_embeddings, dim) at integer indices of any
+    shape, giving input.shape + (dim,). Repeated indices add their gradients; rows at
+    padding_idx get none."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are "
+                                  "not supported")
+    idx = np.array(input.data if isinstance(input, Tensor) else input)   # a private copy
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"embedding: indices must lie in [0, {n}), got values from "
+                         f"{idx.min()} to {idx.max()}")
+    rows = weight[idx.astype(np.intp, copy=False)]
+    if padding_idx is None:
+        return rows
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
+    padded = (idx == padding_idx % n)[..., None]
+    return where(padded, rows.detach(), rows)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer labels of any shape -> int64 tensor of shape tensor.shape + (num_classes,)
+    with a single 1 per row; num_classes=-1 means max label + 1. Off the graph."""
+    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    if num_classes == -1:
+        if not labels.size:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(labels.max()) + 1
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values "
+                         f"from {labels.min()} to {labels.max()}")
+    return wrap(np.eye(num_classes, dtype=np.int64)[labels])
 
 
 def linear(x, weight, bias=None):

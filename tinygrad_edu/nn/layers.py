@@ -1,4 +1,5 @@
-"""Layers: Linear, BatchNorm1d, Dropout, activations, containers, and MLP.
+"""Layers: Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, activations, losses,
+containers, and MLP.
 
 Each layer's forward is a call into tinygrad_edu.functional (compositions of
 Tensor operations): no layer knows its own gradient.
@@ -6,11 +7,13 @@ Tensor operations): no layer knows its own gradient.
 import math
 import numbers
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
 from . import functional as F
-from ..tensor import Tensor
+from ..autograd import no_grad
+from ..tensor import Tensor, normalize_axis
 from . import init as nn_init
 from .module import Module, Parameter
 
@@ -135,6 +138,68 @@ class BatchNorm1d(Module):
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
+# --- LayerNorm and Embedding ------------------------------------------------------
+
+class LayerNorm(Module):
+    """Normalize over the trailing normalized_shape axes of each sample, as torch.nn.LayerNorm:
+    y = (x - mean) / sqrt(var + eps) * weight + bias (biased variance; weight starts at 1,
+    bias at 0, both of shape normalized_shape)."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 dtype=np.float64):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) \
+            else tuple(normalized_shape)
+        self.normalized_shape = tuple(size_arg(n, "normalized_shape", "LayerNorm") for n in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype)) if bias else None
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Embedding(Module):
+    """A lookup table: integer indices of any shape -> rows of weight (num_embeddings,
+    embedding_dim), as torch.nn.Embedding; weight starts N(0, 1), its padding_idx row 0."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, dtype=np.float64,
+                 generator=None):
+        super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse "
+                                      "are not supported")
+        self.num_embeddings = size_arg(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = size_arg(embedding_dim, "embedding_dim", "Embedding")
+        if padding_idx is not None:
+            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must lie in "
+                                 f"[-{self.num_embeddings}, {self.num_embeddings}), got "
+                                 f"{padding_idx}")
+            padding_idx %= self.num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        nn_init.normal_(self.weight, generator=generator)
+        if padding_idx is not None:
+            with no_grad():
+                self.weight[padding_idx] = 0.0
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
 # --- Dropout and activations ------------------------------------------------------
 
 class Dropout(Module):
@@ -186,6 +251,120 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
+class GELU(Module):
+    """x Phi(x), exactly (approximate='none') or by tanh (approximate='tanh')."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x sigmoid(x)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        F.no_inplace(inplace, "SiLU")
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class Mish(Module):
+    """x tanh(softplus(x))."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        F.no_inplace(inplace, "Mish")
+
+    def forward(self, x):
+        return F.mish(x)
+
+
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        F.no_inplace(inplace, "ELU")
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        F.no_inplace(inplace, "SELU")
+
+    def forward(self, x):
+        return F.selu(x)
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta, x itself where beta x > threshold."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val]."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        F.no_inplace(inplace, "Hardtanh")
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val "
+                             f"({max_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+
+class Hardswish(Module):
+    """x relu6(x + 3) / 6."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        F.no_inplace(inplace, "Hardswish")
+
+    def forward(self, x):
+        return F.hardswish(x)
+
+
 class Softmax(Module):
     def __init__(self, dim=-1):
         super().__init__()
@@ -227,6 +406,155 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis dim into unflattened_size: Unflatten(1, (2, 5)) maps (N, 10) to (N, 2, 5)
+    (one size may be -1, inferred)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        d = normalize_axis(self.dim, x.ndim, "Unflatten")
+        sizes = self.unflattened_size
+        known = math.prod(n for n in sizes if n != -1)
+        if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[d]) or \
+                (-1 in sizes and (known == 0 or x.shape[d] % known)):
+            raise ValueError(f"Unflatten: sizes {sizes} don't multiply to axis {self.dim} "
+                             f"of size {x.shape[d]} (input of shape {x.shape})")
+        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# --- losses -----------------------------------------------------------------------
+# PyTorch's signatures, so that keyword and positional calls mean the same; the
+# arguments it has deprecated (size_average, reduce) or that we lack (weight, ...) raise.
+
+def unsupported(who, **args):
+    """Raise for arguments set away from the values we implement (None / False)."""
+    for name, value in args.items():
+        if value is not None and value is not False:
+            raise NotImplementedError(f"{who}: {name} is not supported (got {value!r})")
+
+
+class CrossEntropyLoss(Module):
+    """Softmax cross-entropy of logits (N, C) and class labels (N,) or probabilities (N, C)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__()
+        unsupported("CrossEntropyLoss", weight=weight, size_average=size_average, reduce=reduce,
+                    ignore_index=None if ignore_index == -100 else ignore_index)
+        self.reduction, self.label_smoothing = reduction, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(Module):
+    """Negative log-likelihood of class labels, given log-probabilities (N, C)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__()
+        unsupported("NLLLoss", weight=weight, size_average=size_average, reduce=reduce,
+                    ignore_index=None if ignore_index == -100 else ignore_index)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.reduction)
+
+
+class MSELoss(Module):
+    """mean((input - target)^2)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        unsupported("MSELoss", size_average=size_average, reduce=reduce)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(Module):
+    """mean(|input - target|)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        unsupported("L1Loss", size_average=size_average, reduce=reduce)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(Module):
+    """Quadratic below beta, linear above."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__()
+        unsupported("SmoothL1Loss", size_average=size_average, reduce=reduce)
+        self.reduction, self.beta = reduction, beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(Module):
+    """Quadratic below delta, linear (slope delta) above."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__()
+        self.reduction, self.delta = reduction, delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class BCELoss(Module):
+    """Binary cross-entropy of probabilities in [0, 1]."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        unsupported("BCELoss", weight=weight, size_average=size_average, reduce=reduce)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    """Binary cross-entropy of logits (sigmoid folded in, stable for any logit)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__()
+        unsupported("BCEWithLogitsLoss", weight=weight, size_average=size_average,
+                    reduce=reduce, pos_weight=pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class MultiMarginLoss(Module):
+    """The multiclass SVM hinge loss."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__()
+        unsupported("MultiMarginLoss", weight=weight, size_average=size_average, reduce=reduce)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p}")
+        self.p, self.margin, self.reduction = p, margin, reduction
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, self.p, self.margin, reduction=self.reduction)
 
 
 # --- containers -------------------------------------------------------------------
@@ -302,6 +630,100 @@ class ModuleList(Module):
 
     def forward(self, *args):
         raise NotImplementedError("ModuleList has no forward: iterate over it in your "
+                                  "own forward()")
+
+
+class ModuleDict(Module):
+    """An ordered dict of Modules that registers them under their keys."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
+        self.add_module(key, module)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key):
+        return self._modules.pop(key)
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def forward(self, *args):
+        raise NotImplementedError("ModuleDict has no forward: pick its modules in your own "
+                                  "forward()")
+
+
+class ParameterList(Module):
+    """A list of Parameters that registers them as "0", "1", ... (a plain list would hide
+    them from parameters(), so the optimizer would never update them)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    @staticmethod
+    def as_parameter(value):
+        # As PyTorch, a plain tensor or array becomes a Parameter (here: of a copy of it).
+        return value if isinstance(value, Parameter) else Parameter(
+            value.data if isinstance(value, Tensor) else value)
+
+    def append(self, value):
+        self.register_parameter(str(len(self._parameters)), self.as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        return list(self._parameters.values())[index]
+
+    def __setitem__(self, index, param):
+        self._parameters[str(range(len(self))[index])] = self.as_parameter(param)
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterList has no forward: use its parameters in your "
                                   "own forward()")
 
 

@@ -37,6 +37,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -91,6 +92,8 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not keep:
                 registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers.discard(name)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
@@ -116,16 +119,22 @@ class Module:
         self._forget(name)
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor):
+    def register_buffer(self, name, tensor, persistent=True):
         """Register a Tensor that is state but not a Parameter (e.g. BatchNorm's running mean).
 
-        Buffers are saved in state_dict() but optimizers never see them.
+        Optimizers never see buffers; state_dict() saves them unless persistent=False
+        (a cached mask, say, that can be rebuilt).
         """
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
                             f"got {type(tensor).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: name must be a non-empty string without '.', "
+                           f"got {name!r}")
         self._forget(name)
         self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
@@ -182,6 +191,14 @@ class Module:
     def buffers(self, recurse=True):
         return (b for _, b in self.named_buffers(recurse=recurse))
 
+    def apply(self, fn):
+        """Call fn(module) on every sub-module, children before their parent, then on
+        self; returns self. E.g. model.apply(init_weights)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # --- modes and gradients ----------------------------------------------------
 
     def train(self, mode=True):
@@ -200,6 +217,7 @@ class Module:
             p.grad = None
 
     def requires_grad_(self, requires_grad=True):
+        """Switch requires_grad on (or off: frozen weights) for every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -212,7 +230,8 @@ class Module:
         for path, module in self.named_modules():
             for registry in (module._parameters, module._buffers):
                 for name, t in registry.items():
-                    if t is not None:
+                    if t is not None and not (registry is module._buffers
+                                              and name in module._non_persistent_buffers):
                         entries[f"{path}.{name}" if path else name] = t
         return entries
 
