@@ -41,13 +41,13 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
         self._check(self.state_dict(), who)
-        for group, lr in zip(optimizer.param_groups, base_lrs):
-            group.setdefault("initial_lr", lr)
         self._is_initial = True
         try:
-            self.step()
+            self.step()   # reads base_lrs, not the groups' initial_lr: a refused one changes nothing
         finally:
             del self._is_initial   # back to the class's False, and out of state_dict()
+        for group, lr in zip(optimizer.param_groups, base_lrs):
+            group.setdefault("initial_lr", lr)
 
     def get_lr(self):
         """The lr of each group for epoch self.last_epoch."""
