@@ -63,6 +63,27 @@ def ref_rmsprop(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
     return p
 
 
+def ref_adagrad(p, grads, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                eps=1e-10):
+    p, s = p.copy(), np.full_like(p, initial_accumulator_value)
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p
+        s = s + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
+    return p
+
+
+def ref_adamax(p, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    p, m, u = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    b1, b2 = betas
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        u = np.maximum(b2 * u, np.abs(g) + eps)
+        p = p - lr / (1 - b1 ** t) * m / u
+    return p
+
+
 CASES = [
     (optim.SGD, ref_sgd, dict(lr=0.1)),
     (optim.SGD, ref_sgd, dict(lr=0.05, weight_decay=0.1)),
@@ -78,6 +99,11 @@ CASES = [
     (optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
     (optim.RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, alpha=0.9)),
     (optim.RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, momentum=0.5)),
+    (optim.Adagrad, ref_adagrad, dict()),
+    (optim.Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.05, weight_decay=0.1,
+                                      initial_accumulator_value=0.5, eps=1e-6)),
+    (optim.Adamax, ref_adamax, dict()),
+    (optim.Adamax, ref_adamax, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
 ]
 IDS = [f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)]
 
@@ -184,7 +210,7 @@ def test_zero_grad_sets_none():
 
 
 def test_float32_parameters_stay_float32():
-    for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop):
+    for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad, optim.Adamax):
         p = nn.Parameter(np.ones(3, dtype=np.float32))
         p.grad = tg.tensor(np.ones(3, dtype=np.float32))
         cls([p], lr=0.1, weight_decay=0.1).step()
@@ -309,6 +335,21 @@ BAD_HYPERPARAMETERS = [
     (optim.AdamW, dict(amsgrad="False"), TypeError, "AdamW: amsgrad must be True or False"),
     (optim.RMSprop, dict(alpha=-1), ValueError, "RMSprop: invalid alpha -1"),
     (optim.RMSprop, dict(centered=1), TypeError, "centered must be True or False, got 1"),
+    (optim.Adagrad, dict(lr="0.1"), TypeError, r"Adagrad: lr must be a number, got '0.1'"),
+    (optim.Adagrad, dict(lr_decay=-0.1), ValueError, "Adagrad: invalid lr_decay -0.1"),
+    (optim.Adagrad, dict(lr_decay=float("nan")), ValueError, "Adagrad: invalid lr_decay nan"),
+    (optim.Adagrad, dict(weight_decay=-1), ValueError, "Adagrad: invalid weight_decay -1"),
+    (optim.Adagrad, dict(initial_accumulator_value=-1), ValueError,
+     "Adagrad: invalid initial_accumulator_value -1"),
+    (optim.Adagrad, dict(initial_accumulator_value="1"), TypeError,
+     "Adagrad: initial_accumulator_value must be a number"),
+    (optim.Adagrad, dict(eps=float("nan")), ValueError, "Adagrad: invalid eps nan"),
+    (optim.Adamax, dict(lr=-2e-3), ValueError, "Adamax: invalid lr -0.002"),
+    (optim.Adamax, dict(lr=float("nan")), ValueError, "Adamax: invalid lr nan"),
+    (optim.Adamax, dict(betas=(0.9, 1.0)), ValueError, r"Adamax: invalid betas\[1\] 1.0"),
+    (optim.Adamax, dict(betas="0.9"), TypeError, "Adamax: betas must be a pair"),
+    (optim.Adamax, dict(eps=-1e-8), ValueError, "Adamax: invalid eps -1e-08"),
+    (optim.Adamax, dict(weight_decay="0"), TypeError, "Adamax: weight_decay must be a number"),
 ]
 
 
@@ -452,6 +493,40 @@ def test_state_dict_survives_a_file(tmp_path, opt_cls, kw):
             np.testing.assert_array_equal(other.state[q][k], v)
 
 
+@pytest.mark.parametrize("opt_cls, change, error, match", [
+    (optim.Adagrad, lambda sd: sd["param_groups"][0].update(lr_decay=-1), ValueError,
+     "saved param group 0: invalid lr_decay -1"),
+    (optim.Adagrad, lambda sd: sd["state"][0].update(sum=np.ones(2)), ValueError,
+     r"'sum' of parameter 0 has shape \(2,\)"),
+    (optim.Adagrad, lambda sd: sd["state"][0].update(exp_avg=np.ones(3)), ValueError,
+     "'exp_avg' of parameter 0 is not Adagrad state"),
+    (optim.Adamax, lambda sd: sd["param_groups"][0].update(betas=(1.0, 0.9)), ValueError,
+     r"invalid betas\[0\] 1.0"),
+    (optim.Adamax, lambda sd: sd["state"][0].pop("exp_inf"), ValueError, "lacks 'exp_inf'"),
+    (optim.SGD, lambda sd: sd["param_groups"][0].update(initial_lr="0.1"), TypeError,
+     "initial_lr must be a number"),
+    (optim.Adam, lambda sd: sd["param_groups"][0].update(max_momentum=float("nan")), ValueError,
+     "invalid max_momentum nan"),
+])
+def test_load_state_dict_of_the_new_optimizers_checks_like_the_constructor(opt_cls, change,
+                                                                           error, match):
+    p = nn.Parameter(np.ones(3))
+    opt = opt_cls([p], lr=0.1)
+    optim.StepLR(opt, 2)   # puts initial_lr into the group
+    p.grad = tg.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    change(saved)
+    q = nn.Parameter(np.ones(3))
+    other = opt_cls([q], lr=0.3)
+    before = {k: dict(v) for k, v in other.state.items()}   # Adagrad's, made by its constructor
+    with pytest.raises(error, match=match):
+        other.load_state_dict(saved)
+    assert other.param_groups[0]["lr"] == 0.3 and list(other.state) == list(before)
+    for k, entry in other.state.items():
+        assert all(v is before[k][name] for name, v in entry.items())
+
+
 def test_schedulers():
     p = nn.Parameter(np.ones(1))
     opt = optim.SGD([p], lr=1.0)
@@ -501,3 +576,123 @@ def test_training_a_model_reduces_loss():
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
     assert math.isfinite(losses[-1])
+
+
+# --- several parameter groups, every flag, step by step against PyTorch ------------------
+
+GROUP_CASES = [
+    (optim.SGD, dict(lr=0.05), [dict(momentum=0.9, dampening=0.3, weight_decay=0.01),
+                                dict(lr=0.1, momentum=0.8, nesterov=True, weight_decay=0.1),
+                                dict(weight_decay=0.2)]),
+    (optim.Adam, dict(lr=0.01), [dict(amsgrad=True, weight_decay=0.1),
+                                 dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6), dict()]),
+    (optim.AdamW, dict(lr=0.01), [dict(amsgrad=True, weight_decay=0.1),
+                                  dict(lr=0.03, betas=(0.7, 0.9), weight_decay=0), dict()]),
+    (optim.Adamax, dict(lr=0.01), [dict(weight_decay=0.1), dict(betas=(0.3, 0.9), eps=1e-4),
+                                   dict(lr=0.05)]),
+    (optim.Adagrad, dict(lr=0.1, initial_accumulator_value=0.3),
+     [dict(lr_decay=0.1, weight_decay=0.1), dict(eps=1e-4), dict(lr=0.5, lr_decay=0.01)]),
+    (optim.RMSprop, dict(lr=0.01), [dict(centered=True, momentum=0.5, weight_decay=0.1),
+                                    dict(alpha=0.9, momentum=0.9), dict(centered=True)]),
+]
+
+
+@pytest.mark.parametrize("opt_cls, defaults, overrides", GROUP_CASES,
+                         ids=[c[0].__name__ for c in GROUP_CASES])
+def test_param_groups_with_every_flag_match_torch_step_by_step(opt_cls, defaults, overrides):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    shapes = [[(3, 2), (2,)], [(4,)], [(2, 2), (1,), (3,)]]
+    start = [[rng.standard_normal(s) for s in group] for group in shapes]
+    ours = [[nn.Parameter(w.copy()) for w in group] for group in start]
+    theirs = [[torch.tensor(w, requires_grad=True) for w in group] for group in start]
+    opt_o = opt_cls([{"params": ps, **kw} for ps, kw in zip(ours, overrides)], **defaults)
+    opt_t = getattr(torch.optim, opt_cls.__name__)(
+        [{"params": ps, **kw} for ps, kw in zip(theirs, overrides)], **defaults)
+    for step in range(20):
+        for p_o, p_t in zip(sum(ours, []), sum(theirs, [])):
+            g = rng.standard_normal(p_o.shape) * (1 + step % 3)
+            p_o.grad, p_t.grad = tg.tensor(g), torch.tensor(g)
+        opt_o.step()
+        opt_t.step()
+        for i, (p_o, p_t) in enumerate(zip(sum(ours, []), sum(theirs, []))):
+            np.testing.assert_allclose(p_o.data, p_t.detach().numpy(), rtol=0, atol=1e-13,
+                                       err_msg=f"parameter {i}, step {step}")
+    for g_o, g_t in zip(opt_o.param_groups, opt_t.param_groups):
+        for k, v in g_o.items():
+            if k != "params":
+                assert g_t[k] == v, k
+
+
+def test_adagrad_state_is_made_by_the_constructor_and_its_initial_value_is_global():
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
+    opt = optim.Adagrad([a, b], initial_accumulator_value=0.5)
+    assert opt.state_dict()["state"][1]["sum"].tolist() == [0.5] * 3   # as torch, before a step
+    # PyTorch ignores a group's own value: refused rather than silently ignored
+    with pytest.raises(ValueError, match=r"Adagrad: initial_accumulator_value is one value for "
+                                         r"the whole optimizer \(0.5\); a parameter group "
+                                         r"can't have its own \(1.0\)"):
+        opt.add_param_group({"params": [nn.Parameter(np.ones(1))],
+                             "initial_accumulator_value": 1.0})
+    c = nn.Parameter(np.ones(1))
+    opt.add_param_group({"params": [c]})
+    c.grad = tg.tensor([2.0])
+    opt.step()
+    assert opt.state[c]["sum"].tolist() == [4.5]
+    with pytest.raises(ValueError, match="initial_accumulator_value is one value"):
+        optim.Adagrad([nn.Parameter(np.ones(2))]).load_state_dict(
+            optim.Adagrad([nn.Parameter(np.ones(2))], initial_accumulator_value=0.1).state_dict())
+
+
+def test_state_dict_with_several_groups_round_trips():
+    rng = np.random.default_rng(0)
+    grads = [[rng.standard_normal(3), rng.standard_normal(2)] for _ in range(12)]
+
+    def make():
+        a, b = nn.Parameter(np.ones(3)), nn.Parameter(np.ones(2))
+        return a, b, optim.Adagrad([{"params": [a], "lr_decay": 0.1}, {"params": [b], "lr": 0.5}],
+                                   initial_accumulator_value=1.0)
+
+    a, b, opt = make()
+    for ga, gb in grads[:6]:
+        a.grad, b.grad = tg.tensor(ga), tg.tensor(gb)
+        opt.step()
+    saved = opt.state_dict()
+    assert [g["params"] for g in saved["param_groups"]] == [[0], [1]]
+    assert saved["param_groups"][1]["lr"] == 0.5 and saved["state"][0]["step"] == 6
+    c, d, other = make()
+    c.data[...], d.data[...] = a.data, b.data
+    other.param_groups[1]["lr"] = 9.0
+    other.load_state_dict(saved)
+    assert other.param_groups[1]["lr"] == 0.5
+    for ga, gb in grads[6:]:
+        for opt_, p, q in ((opt, a, b), (other, c, d)):
+            p.grad, q.grad = tg.tensor(ga), tg.tensor(gb)
+            opt_.step()
+    np.testing.assert_array_equal(a.data, c.data)
+    np.testing.assert_array_equal(b.data, d.data)
+
+
+def test_add_param_group():
+    a, b, c = (nn.Parameter(np.zeros(1)) for _ in range(3))
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": b, "lr": 1.0})   # a single tensor is a group of one
+    assert opt.param_groups[1]["params"] == [b]
+    assert opt.param_groups[1]["momentum"] == 0.9 and opt.param_groups[1]["lr"] == 1.0
+    a.grad, b.grad = tg.tensor([1.0]), tg.tensor([1.0])
+    opt.step()
+    assert a.item() == pytest.approx(-0.1) and b.item() == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match=r"parameter 1 \(shape \(1,\)\) is already in "
+                                         "parameter group 0"):
+        opt.add_param_group({"params": [c, a]})
+    with pytest.raises(ValueError, match="more than one place in its group"):
+        opt.add_param_group({"params": [c, c]})
+    with pytest.raises(TypeError, match="not a set"):
+        opt.add_param_group({"params": {c}})
+    with pytest.raises(ValueError, match="SGD: invalid lr -1"):
+        opt.add_param_group({"params": [c], "lr": -1})
+    with pytest.raises(TypeError, match="a dict with 'params'"):
+        opt.add_param_group([c])
+    assert len(opt.param_groups) == 2   # nothing refused was added
+    with pytest.raises(ValueError, match="already in parameter group 0"):
+        optim.Adam([{"params": [a, b]}, {"params": [b]}])

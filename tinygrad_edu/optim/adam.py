@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flag, check_number
+from .optimizer import Optimizer, check_betas, check_flag, check_number
 
 
 class Adam(Optimizer):
@@ -27,11 +27,7 @@ class Adam(Optimizer):
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
-        betas = group["betas"]
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        check_number("betas[0]", betas[0], below=1)
-        check_number("betas[1]", betas[1], below=1)
+        check_betas(group)
         check_number("eps", group["eps"])
         check_flag("amsgrad", group["amsgrad"])
 

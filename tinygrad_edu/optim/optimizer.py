@@ -48,8 +48,14 @@ class Optimizer:
                             f"{type(group).__name__}")
         group = dict(group)
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            # a set's order changes from run to run, and state_dict() numbers parameters
+            # in group order: a saved state would go to the wrong parameters
+            raise TypeError(f"{who}: parameters must be in an ordered collection (a list), "
+                            f"not a set, whose order varies between runs")
         params = [params] if isinstance(params, Tensor) else list(params)
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        group_of = {id(p): k for k, g in enumerate(self.param_groups) for p in g["params"]}
+        seen = set()
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, not a Tensor")
@@ -62,9 +68,13 @@ class Optimizer:
             if not p.requires_grad and not isinstance(p, Parameter):
                 raise ValueError(f"{who}: parameter {i} (shape {p.shape}) must have "
                                  f"requires_grad=True")
-            if id(p) in seen:
+            if id(p) in group_of:
+                raise ValueError(f"{who}: parameter {i} (shape {p.shape}) is already in "
+                                 f"parameter group {group_of[id(p)]}; a parameter appears in "
+                                 f"more than one group")
+            if id(p) in seen:   # it would be updated twice per step
                 raise ValueError(f"{who}: parameter {i} (shape {p.shape}) appears in more "
-                                 f"than one place")
+                                 f"than one place in its group")
             seen.add(id(p))
         group["params"] = params
         for key, value in self.defaults.items():
@@ -78,6 +88,11 @@ class Optimizer:
         check_number("lr", group["lr"])
         if "weight_decay" in group:
             check_number("weight_decay", group["weight_decay"])
+        # Entries a scheduler keeps in the groups (LRScheduler's initial_lr, OneCycleLR's
+        # bounds): a saved state dict brings them back, so they are checked too.
+        for key in ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"):
+            if key in group:
+                check_number(key, group[key])
 
     def _check_group(self, group, where):
         try:
@@ -241,6 +256,30 @@ def check_number(name, value, minimum=0.0, below=None):
         bounds = [f">= {minimum}"] * (minimum is not None) + [f"< {below}"] * (below is not None)
         raise ValueError(f"invalid {name} {value!r} (must be finite"
                          + "".join(f", {b}" for b in bounds) + ")")
+
+
+def check_positive(name, value):
+    """check_number, and refuse 0 too (a divisor, a period)."""
+    check_number(name, value)
+    if value == 0:
+        raise ValueError(f"invalid {name} {value!r} (must be > 0)")
+
+
+def check_integer(name, value, minimum=0):
+    """Raise unless `value` is an integer (not a bool, not 2.0) >= minimum."""
+    if not _is_index(value):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"invalid {name} {value!r} (must be an integer >= {minimum})")
+
+
+def check_betas(group):
+    """Adam's and Adamax's `betas`: a pair of numbers in [0, 1)."""
+    betas = group["betas"]
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    check_number("betas[0]", betas[0], below=1)
+    check_number("betas[1]", betas[1], below=1)
 
 
 def check_flag(name, value):
