@@ -168,14 +168,14 @@ def randint(*args, size=None, generator=None, dtype=np.int64, device=None, requi
     return sample(rng.integers(low, high, shape), dtype, requires_grad, "randint", device)
 
 
-def randperm(n, generator=None, dtype=np.int64, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=np.int64, device=None, requires_grad=False):
     """A random permutation of 0, ..., n - 1."""
     n = shape_of((n,), "randperm")[0]
     rng = generator_of(generator, "randperm")
     return sample(rng.permutation(n), dtype, requires_grad, "randperm", device)
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False):
     """Samples of N(mean, std^2). mean and std are numbers (then `size` gives the shape;
     none: a 0-d tensor) or tensors (the shape is theirs, broadcast).
@@ -208,7 +208,7 @@ def zero_gradient_to(out, params):
     return out
 
 
-def uniform(low=0.0, high=1.0, size=(), generator=None, dtype=None, device=None,
+def uniform(low=0.0, high=1.0, size=(), *, generator=None, dtype=None, device=None,
             requires_grad=False):
     """Samples of U[low, high) (NumPy's uniform; PyTorch has Tensor.uniform_ instead)."""
     rng = generator_of(generator, "uniform")
@@ -216,7 +216,7 @@ def uniform(low=0.0, high=1.0, size=(), generator=None, dtype=None, device=None,
                   "uniform", device)
 
 
-def bernoulli(input, p=None, generator=None):
+def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p, a number), else 0; the dtype is input's."""
     probs = np.asarray(data_of(input))
     if p is not None:
@@ -228,7 +228,7 @@ def bernoulli(input, p=None, generator=None):
     return zero_gradient_to(out, [input] if isinstance(input, Tensor) else [])
 
 
-def multinomial(input, num_samples, replacement=False, generator=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the categories of each row, with probabilities proportional to
     the row's (non-negative) weights; (n,) -> (num_samples,), (m, n) -> (m, num_samples).
 
@@ -259,13 +259,13 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     return wrap(drawn.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
-def rand_like(input, dtype=None, generator=None, requires_grad=False):
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False):
     """rand with input's shape (and dtype, unless given)."""
     return rand(input.shape, generator=generator, dtype=pick_dtype(input, dtype),
                 requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, generator=None, requires_grad=False):
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False):
     return randn(input.shape, generator=generator, dtype=pick_dtype(input, dtype),
                  requires_grad=requires_grad)
 
