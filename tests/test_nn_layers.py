@@ -35,7 +35,7 @@ def against_torch(torch, ours_fn, theirs_fn, *arrays):
     ts = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
     y, yt = ours_fn(*xs), theirs_fn(*ts)
     close(y, yt)
-    g = np.linspace(-1.0, 2.0, y.size).reshape(y.shape)
+    g = np.linspace(-1.0, 2.0, y.numel()).reshape(y.shape)
     y.backward(tg.tensor(g))
     yt.backward(torch.tensor(g))
     for x, t in zip(xs, ts):

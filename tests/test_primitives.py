@@ -129,7 +129,7 @@ def gradients(op, arrays, args, change=None):
     counters' back, so only the VJP itself can notice."""
     xs = tuple(tg.tensor(a.copy(), requires_grad=True) for a in arrays)
     y = apply(op, xs, args)
-    g = tg.tensor(np.linspace(-1, 2, y.size).reshape(y.shape))
+    g = tg.tensor(np.linspace(-1, 2, y.numel()).reshape(y.shape))
     target = y if change == "y" else None if change is None else xs[change]
     if target is not None:
         if not target._data.flags.writeable:

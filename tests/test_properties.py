@@ -96,7 +96,7 @@ def test_reductions_agree_with_numpy(data, shape, name, keepdims, seed):
     np.testing.assert_array_equal(getattr(x, name)(dim=axis, keepdim=keepdims).data, out.data)
     out.sum().backward()
     assert x.grad.shape == shape
-    n = x.size // max(np.size(expected), 1)
+    n = x.numel() // max(np.size(expected), 1)
     if name == "sum":
         np.testing.assert_array_equal(x.grad.data, np.ones(shape))
     if name == "mean":
@@ -111,7 +111,7 @@ def test_reductions_agree_with_numpy(data, shape, name, keepdims, seed):
 def test_var_and_std_agree_with_numpy(data, shape, keepdims, correction, seed):
     axis = data.draw(axes_for(len(shape)))
     x = tg.tensor(values(seed, shape))
-    n = x.size // tg.tensor(np.ones(shape)).sum(axis, True).size
+    n = x.numel() // tg.tensor(np.ones(shape)).sum(axis, True).numel()
     if n - correction <= 0:
         return    # NumPy warns and gives nan/inf; nothing to compare
     np_axis = tuple(axis) if isinstance(axis, tuple) else axis

@@ -71,7 +71,7 @@ def test_object_arrays_are_rejected():
 
 def test_attributes():
     x = tg.tensor(np.zeros((2, 3)), requires_grad=True, name="x")
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and len(x) == 2
+    assert x.shape == (2, 3) and x.ndim == 2 and x.numel() == 6 and len(x) == 2
     assert x.dtype == np.float64 and x.is_leaf and x.grad is None and x.name == "x"
     assert x.T.shape == (3, 2)
     assert isinstance(x.data, np.ndarray) and x.numpy() is x.data

@@ -10,7 +10,8 @@ import numpy as _np
 
 from .tensor import (Tensor, tensor, as_tensor, cat, concatenate, stack, where, maximum,
                      minimum, matmul, zeros, ones, full, zeros_like, ones_like, arange, eye,
-                     randn, rand, uniform, normal, manual_seed)
+                     empty, empty_like, full_like, linspace, logspace, from_numpy, Size,
+                     isclose, allclose, equal)
 from .autograd import (grad, no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
                        detect_anomaly)
 from . import ops, functional, check
@@ -27,3 +28,12 @@ from . import data, training
 from .serialization import save, load
 from . import viz, trace, manual
 from .check import compare_gradients
+
+# PyTorch's random sampling, dtype names, devices and function forms of Tensor methods
+from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
+                     randn, rand, randint, randperm, normal, uniform, bernoulli, multinomial,
+                     rand_like, randn_like, randint_like)
+from .tensor import Device as device
+from numpy import (float16, int8, int16, int32, uint8, float32 as float, float64 as double,
+                   float16 as half, int64 as long, int32 as int, int16 as short, bool_ as bool)
+from .functions import *  # noqa: F401,F403  (tg.exp, tg.sum, tg.max, ...: see functions.__all__)

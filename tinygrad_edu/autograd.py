@@ -432,7 +432,7 @@ def seed_gradient(out, g, who):
     """The gradient backward starts from: ones for a scalar, else the given `g`."""
     from .tensor import Tensor
     if g is None:
-        if out.size != 1:
+        if out.numel() != 1:
             raise RuntimeError(
                 f"{who}: the output has shape {out.shape}; gradients can be created "
                 f"implicitly only for scalar outputs. Pass the output gradient, e.g. "

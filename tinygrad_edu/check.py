@@ -47,7 +47,7 @@ def prepare_inputs(inputs):
 
 
 def numerical_jacobians(fn, inputs, eps):
-    """For each input that requires grad: a list over outputs of (out.size, x.size) arrays."""
+    """For each input that requires grad: a list over outputs of (out.numel(), x.numel()) arrays."""
     # not under no_grad: fn may itself call grad() (gradgradcheck does)
     base = as_outputs(fn(*inputs))
     result = []
@@ -55,8 +55,8 @@ def numerical_jacobians(fn, inputs, eps):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
         flat = x.data.reshape(-1)   # a view: perturbing it perturbs x
-        jac = [np.zeros((o.size, x.size)) for o in base]
-        for j in range(x.size):
+        jac = [np.zeros((o.numel(), x.numel())) for o in base]
+        for j in range(x.numel()):
             orig = flat[j]
             flat[j] = orig + eps
             plus = [o.data.astype(np.float64).reshape(-1) for o in as_outputs(fn(*inputs))]
@@ -72,12 +72,12 @@ def numerical_jacobians(fn, inputs, eps):
 def analytic_jacobians(fn, inputs):
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     outputs = as_outputs(fn(*inputs))
-    jacs = [[np.zeros((o.size, x.size)) for o in outputs] for x in wrt]
+    jacs = [[np.zeros((o.numel(), x.numel())) for o in outputs] for x in wrt]
     for k, out in enumerate(outputs):
         if not out.requires_grad:
             continue
-        for i in range(out.size):
-            seed = np.zeros(out.size)
+        for i in range(out.numel()):
+            seed = np.zeros(out.numel())
             seed[i] = 1.0
             gs = grad(out, wrt, Tensor(seed.reshape(out.shape).astype(out.dtype)),
                       retain_graph=True, allow_unused=True)

@@ -135,12 +135,51 @@ class Tensor:
 
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: self._data.size)
     dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: CPU, doc="Always the CPU: NumPy computes there.")
     is_leaf = property(lambda self: self._op is None,
                        doc="True for tensors not produced by a recorded operation.")
     grad_fn = property(lambda self: self._op,
                        doc="The primitive that produced this tensor (None for leaves).")
+
+    def size(self, dim=None):
+        """The shape, as a Size (a tuple), or the length of one dim (PyTorch's; NumPy's
+        number of elements is numel())."""
+        if dim is None:
+            return Size(self._data.shape)
+        if self.ndim == 0:
+            raise IndexError(f"size: dim {dim} given, but the tensor has no dims (shape ())")
+        return self._data.shape[normalize_axis(dim, self.ndim, "size")]
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        """The number of elements (NumPy's .size)."""
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    def contiguous(self):
+        """self if its memory is in row-major order, else a copy (as PyTorch: writing into
+        the result of contiguous() of a transposed tensor doesn't change the original)."""
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def data_ptr(self):
+        """The address of the first element."""
+        return self._data.ctypes.data
 
     def __len__(self):
         if self.ndim == 0:
@@ -171,7 +210,7 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def item(self):
-        if self.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a "
                              f"Python number, got shape {self.shape}")
         return self._data.item()
@@ -186,27 +225,141 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is "
                              f"ambiguous; use .any() or .all()")
         return bool(self._data)
 
-    def to(self, dtype):
-        """The same values as another dtype (differentiable between float dtypes)."""
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """PyTorch's to(dtype), to(device), to(device, dtype) and to(other): the same
+        values as another dtype (differentiable between float dtypes); self when nothing
+        changes (copy=True: always a new tensor). The only device is "cpu"."""
+        if len(args) > 2:
+            raise TypeError(f"to: expected at most a device and a dtype, got {len(args)} arguments")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        check_device(device, "to")
+        result = self if dtype is None else self.astype(dtype)
+        return result.clone() if copy and result is self else result
+
+    def astype(self, dtype):
+        """The same values as `dtype` (differentiable between float dtypes; integer casts
+        cut the graph)."""
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
         if self.requires_grad and dtype.kind != "f":
-            return Tensor(self._data.astype(dtype))   # integer casts cut the graph
+            return Tensor(self._data.astype(dtype))
         return apply(ops.cast, (self,), (dtype,))
 
+    def type(self, dtype=None):
+        """No argument: the type's name ("torch.DoubleTensor", PyTorch's names, for code
+        that compares them). With a dtype (or such a name): that dtype, as to(dtype)."""
+        if dtype is None:
+            return "torch." + TYPE_NAMES.get(self.dtype, str(self.dtype)) + "Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            names = {v: k for k, v in TYPE_NAMES.items()}
+            name = dtype.split(".")[-1][:-len("Tensor")]
+            if name not in names:
+                raise TypeError(f"type: unknown tensor type {dtype!r}")
+            dtype = names[name]
+        return self.astype(dtype)
+
     def float(self):
-        return self.to(np.float32)
+        return self.astype(np.float32)
 
     def double(self):
-        return self.to(np.float64)
+        return self.astype(np.float64)
 
-    astype = to
+    def half(self):
+        """float16 (NumPy computes each op in float16, sums included: less accurate than
+        PyTorch, which accumulates half sums in float32)."""
+        return self.astype(np.float16)
+
+    def long(self):
+        return self.astype(np.int64)
+
+    def int(self):
+        return self.astype(np.int32)
+
+    def bool(self):
+        return self.astype(np.bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        raise RuntimeError("cuda: tinygrad_edu computes with NumPy on the CPU only; there is "
+                           "no GPU support (leave tensors on the CPU, device='cpu')")
+
+    def clone(self):
+        """A copy with its own memory; on the graph (the gradient passes through unchanged)."""
+        if self.requires_grad and state.grad_enabled:
+            return self * 1   # exact for every value, -0.0 and nan included
+        return wrap(self._data.copy())
+
+    def t(self):
+        """The transpose of a matrix; a tensor with fewer than 2 dims as it is (PyTorch's)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape} "
+                             f"(use transpose(dim0, dim1) or mT)")
+        return self.T
+
+    # PyTorch's method forms of the operators
+
+    def add(self, other, *, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else lift(other, self) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else lift(other, self) * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            raise NotImplementedError(f"div: rounding_mode={rounding_mode!r} is not supported "
+                                      f"(only true division, rounding_mode=None)")
+        return self / other
+
+    # PyTorch's new_* methods: self's dtype unless given, never self's requires_grad
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, requires_grad, self.dtype if dtype is None else dtype, device=device)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=self.dtype if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return empty(*size, dtype=self.dtype if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                    device=device, requires_grad=requires_grad)
+
+    # Random fills, in place (random.py): a leaf that requires grad only under no_grad()
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return random_fills.normal_(self, mean, std, generator)
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        return random_fills.uniform_(self, from_, to, generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return random_fills.bernoulli_(self, p, generator)
 
     # --- autograd ------------------------------------------------------------------
 
@@ -497,7 +650,7 @@ class Tensor:
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Largest value over dim (an int, a tuple, or None for all); ties split the gradient."""
         axis, keepdims = reduction_args(self, "amax", axis, keepdims, dim, keepdim)
-        if self.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
+        if self.numel() == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
             raise RuntimeError(f"amax: the reduced dims of a tensor of shape {self.shape} are "
                                f"empty; a maximum needs at least one element")
         return apply(ops.max_, (self,), (axis, keepdims))
@@ -858,18 +1011,67 @@ def stack(tensors, dim=0, *, axis=None):
 
 # --- construction ----------------------------------------------------------------------------
 
-_rng = np.random.default_rng()
+TYPE_NAMES = {np.dtype(np.float64): "Double", np.dtype(np.float32): "Float",
+              np.dtype(np.float16): "Half", np.dtype(np.int64): "Long", np.dtype(np.int32): "Int",
+              np.dtype(np.int16): "Short", np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte",
+              np.dtype(np.bool_): "Bool"}
+
+# PyTorch's default dtype is float32; ours is float64 (NumPy's, and what gradcheck needs).
+
+class Size(tuple):
+    """A shape, as torch.Size: a tuple of ints (x.size() == (2, 3)) with numel()."""
+
+    def numel(self):
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"Size({list(self)})"
 
 
-def manual_seed(seed):
-    """Seed the generator behind randn/rand/uniform/normal (and nn's initialisers)."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-    return _rng
+class Device:
+    """Where a tensor lives (torch.device). Only "cpu" exists here: NumPy computes on the CPU."""
+
+    def __init__(self, type="cpu", index=None):
+        text = str(type)
+        if ":" in text:
+            text, number = text.split(":", 1)
+            index = int(number)
+        self.type, self.index = text, index
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type={self.type!r})" if self.index is None else \
+            f"device(type={self.type!r}, index={self.index})"
 
 
-def default_generator():
-    return _rng
+CPU = Device("cpu")
+
+
+def is_device(x):
+    """True for what PyTorch takes as a device: a Device, an int, or a device string."""
+    if isinstance(x, Device) or type(x).__name__ == "device":
+        return True
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return True
+    return isinstance(x, str) and x.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+def check_device(where_to, who):
+    """None and "cpu" are fine; any other device raises (there is no GPU here)."""
+    if where_to is None:
+        return
+    name = f"cuda:{where_to}" if isinstance(where_to, numbers.Integral) else str(where_to)
+    if Device(name).type != "cpu":
+        raise RuntimeError(f"{who}: device {name!r} is not available: tinygrad_edu computes "
+                           f"with NumPy on the CPU only (device='cpu')")
 
 
 def shape_of(size, who="zeros"):
@@ -884,69 +1086,122 @@ def shape_of(size, who="zeros"):
     return tuple(int(n) for n in size)
 
 
-def tensor(data, requires_grad=False, dtype=None, name=None):
+def full_shape(size, who):
+    """full(3, ...) and full((2, 3), ...): one int or a sequence of them."""
+    return shape_of((size,) if isinstance(size, numbers.Integral) else (tuple(size),), who)
+
+
+def new(array, requires_grad, device, who):
+    """A new leaf around `array` (not copied again), checked for device and grad."""
+    check_device(device, who)
+    t = wrap(array)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None):
     """Like torch.tensor: a new leaf tensor holding a copy of `data`."""
+    check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
-def zeros(*size, dtype=np.float64, requires_grad=False):
-    return Tensor(np.zeros(shape_of(size, "zeros"), dtype=dtype), requires_grad=requires_grad)
+def from_numpy(ndarray):
+    """A tensor sharing `ndarray`'s memory (a change to either shows in both), as PyTorch."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected a np.ndarray, got {type(ndarray).__name__}")
+    if ndarray.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't make a tensor of dtype {ndarray.dtype} "
+                        f"(bool, integer and floating point dtypes only)")
+    return wrap(ndarray)
 
 
-def ones(*size, dtype=np.float64, requires_grad=False):
-    return Tensor(np.ones(shape_of(size, "ones"), dtype=dtype), requires_grad=requires_grad)
+def zeros(*size, dtype=np.float64, device=None, requires_grad=False):
+    return new(np.zeros(shape_of(size, "zeros"), dtype=dtype), requires_grad, device, "zeros")
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
-    shape = shape_of((size,) if isinstance(size, numbers.Integral) else (tuple(size),), "full")
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+def ones(*size, dtype=np.float64, device=None, requires_grad=False):
+    return new(np.ones(shape_of(size, "ones"), dtype=dtype), requires_grad, device, "ones")
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.zeros_like(data_of(t), dtype=dtype), requires_grad=requires_grad)
+def empty(*size, dtype=np.float64, device=None, requires_grad=False):
+    """An uninitialised tensor in PyTorch; here filled with zeros (never garbage)."""
+    return new(np.zeros(shape_of(size, "empty"), dtype=dtype), requires_grad, device, "empty")
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.ones_like(data_of(t), dtype=dtype), requires_grad=requires_grad)
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """Every element fill_value; the dtype follows fill_value (int64, float64 or bool)."""
+    return new(np.full(full_shape(size, "full"), fill_value, dtype=dtype), requires_grad,
+               device, "full")
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    return new(np.zeros_like(data_of(input), dtype=dtype), requires_grad, device, "zeros_like")
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    return new(np.ones_like(data_of(input), dtype=dtype), requires_grad, device, "ones_like")
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return new(np.zeros_like(data_of(input), dtype=dtype), requires_grad, device, "empty_like")
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    """input's shape, and its dtype unless given (fill_value converted to it)."""
+    return new(np.full_like(data_of(input), fill_value, dtype=dtype), requires_grad, device,
+               "full_like")
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must not be zero")
-    return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
+    return new(np.arange(start, end, step, dtype=dtype), requires_grad, device, "arange")
 
 
-def eye(n, m=None, dtype=np.float64, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, both included."""
+    steps = shape_of((steps,), "linspace")[0]
+    return new(np.linspace(start, end, steps, dtype=dtype), requires_grad, device, "linspace")
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """base ** linspace(start, end, steps)."""
+    steps = shape_of((steps,), "logspace")[0]
+    return new(np.logspace(start, end, steps, base=base, dtype=dtype), requires_grad, device,
+               "logspace")
+
+
+def eye(n, m=None, dtype=np.float64, device=None, requires_grad=False):
     shape_of((n,) if m is None else (n, m), "eye")
-    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+    return new(np.eye(n, m, dtype=dtype), requires_grad, device, "eye")
 
 
-def randn(*size, dtype=np.float64, requires_grad=False, generator=None):
-    """Standard normal samples (from `generator`, or the one manual_seed sets)."""
-    rng = generator or _rng
-    return Tensor(rng.standard_normal(shape_of(size, "randn")).astype(dtype, copy=False),
-                  requires_grad=requires_grad)
+# --- comparing tensors ---------------------------------------------------------------------
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other|, elementwise (a bool tensor)."""
+    return wrap(np.isclose(data_of(input), data_of(other), rtol=rtol, atol=atol,
+                           equal_nan=equal_nan))
 
 
-def rand(*size, dtype=np.float64, requires_grad=False, generator=None):
-    """Uniform samples in [0, 1)."""
-    rng = generator or _rng
-    return Tensor(rng.random(shape_of(size, "rand")).astype(dtype, copy=False),
-                  requires_grad=requires_grad)
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when isclose holds everywhere (the shapes must broadcast)."""
+    return bool(np.allclose(data_of(input), data_of(other), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
 
 
-def uniform(low=0.0, high=1.0, size=(), dtype=np.float64, requires_grad=False, generator=None):
-    rng = generator or _rng
-    return Tensor(rng.uniform(low, high, size).astype(dtype, copy=False),
-                  requires_grad=requires_grad)
-
-
-def normal(mean=0.0, std=1.0, size=(), dtype=np.float64, requires_grad=False, generator=None):
-    rng = generator or _rng
-    return Tensor(rng.normal(mean, std, size).astype(dtype, copy=False),
-                  requires_grad=requires_grad)
+def equal(input, other):
+    """True when both have the same shape and the same values (nan never equals nan)."""
+    return bool(np.array_equal(data_of(input), data_of(other)))
 
 
 from .inplace import inplace, assigned, write_part   # noqa: E402  (built on this module)
+# The random constructors and the generators live in random.py; re-exported here, where
+# nn.init, nn.functional and data import default_generator from.
+from .random import (Generator, default_generator, manual_seed, randn, rand, randint,  # noqa: E402
+                     randperm, normal, uniform, bernoulli, multinomial, rand_like,
+                     randn_like, randint_like)
+from . import random as random_fills  # noqa: E402  (Tensor.normal_, uniform_, bernoulli_)

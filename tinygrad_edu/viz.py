@@ -395,12 +395,12 @@ class Drawer:
         name = self.names.get(t) or t.name
         if self.style == "micrograd":
             parts = [record_escape(name or "")]
-            parts.append(f"data {t.data.item():.4f}" if t.size == 1
+            parts.append(f"data {t.data.item():.4f}" if t.numel() == 1
                          else f"data {fmt_shape(t.shape)}")
             if self.show_grads:
                 g = t.grad
                 parts.append("grad -" if g is None else f"grad {g.data.item():.4f}"
-                             if g.size == 1 else f"grad |{grad_norm(t):.3g}|")
+                             if g.numel() == 1 else f"grad |{grad_norm(t):.3g}|")
             return "{ " + " | ".join(parts) + " }"
         lines = [name] if name else []
         lines.append(f"{fmt_shape(t.shape)} {t.dtype}")

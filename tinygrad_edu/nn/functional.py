@@ -474,7 +474,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     shape = [1] * x.ndim
     shape[1] = x.shape[1]
     if training:
-        n = x.size // x.shape[1]
+        n = x.numel() // x.shape[1]
         if n < 2:
             raise ValueError(f"batch_norm: expected more than 1 value per feature in "
                              f"training mode, got input of shape {x.shape}")

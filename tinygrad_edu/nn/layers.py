@@ -119,7 +119,7 @@ class BatchNorm1d(Module):
             raise ValueError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {x.shape}")
         use_batch_stats = self.training or not self.track_running_stats
-        if use_batch_stats and x.size // x.shape[1] < 2:
+        if use_batch_stats and x.numel() // x.shape[1] < 2:
             raise ValueError(f"BatchNorm1d: training mode needs more than one value per "
                              f"feature to compute batch statistics, got input of shape "
                              f"{x.shape}; use a larger batch or call .eval()")

@@ -31,7 +31,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return tensor(0.0)
     with no_grad():
         if norm_type == math.inf:
-            norms = stack([g.abs().amax() if g.size else tensor(0.0, dtype=g.dtype)
+            norms = stack([g.abs().amax() if g.numel() else tensor(0.0, dtype=g.dtype)
                            for g in grads])
             total = norms.amax()
         else:
