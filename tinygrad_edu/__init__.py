@@ -27,3 +27,8 @@ from . import data, training
 from .serialization import save, load
 from . import viz, trace, manual
 from .check import compare_gradients
+from .shapes import (repeat_interleave, tile, roll, flip, fliplr, flipud, rot90, movedim,
+                     moveaxis, swapaxes, swapdims, ravel, narrow, unflatten, atleast_1d,
+                     atleast_2d, atleast_3d, diff, split, tensor_split, chunk, unbind, hstack,
+                     vstack, row_stack, dstack, column_stack, gather, scatter, scatter_add,
+                     index_select, index_add, masked_select, masked_fill, take, take_along_dim)
