@@ -112,6 +112,13 @@ CASES = [
     ("take_along_dim-broadcast", lambda L, x: x.take_along_dim(I(L, [[[1]], [[0]]]), dim=0),
      [(2, 3, 4)]),
     ("take_along_dim-flat", lambda L, x: L.take_along_dim(x, I(L, [[4], [0]])), [(2, 3)]),
+    ("gather-0d", lambda L, x: L.gather(x, 0, I(L, [0, 0])), [()]),
+    ("scatter-0d", lambda L, x, s: L.scatter(x, -1, I(L, 0), s), [(), ()]),
+    ("scatter_add-0d", lambda L, x, s: x.scatter_add(0, I(L, [0, 0]), s), [(), (2,)]),
+    ("index_select-0d-input", lambda L, x: x.index_select(0, I(L, [0])), [()]),
+    ("index_add-0d", lambda L, x, s: x.index_add(0, I(L, 0), s, alpha=-2), [(), ()]),
+    ("flip-keyword", lambda L, x: x.flip(dims=[0]) + L.flip(x, dims=(1,)), [(2, 3)]),
+    ("tile-keyword", lambda L, x: x.tile(dims=(2,)) + x.tile(1, 2), [(2, 3)]),
     ("expand_as", lambda L, x, y: x.expand_as(y), [(3, 1), (2, 3, 4)]),
     ("view_as", lambda L, x, y: x.view_as(y), [(2, 6), (3, 4)]),
     ("reshape_as", lambda L, x, y: x.reshape_as(y), [(2, 6), (4, 3)]),
@@ -258,6 +265,21 @@ def test_split_pieces_are_views_of_the_input():
     assert np.shares_memory(a.data, x.data) and b.tolist() == [3.0, 4.0, 5.0]
 
 
+@needs_torch
+def test_masked_fill_converts_the_value_to_the_input_dtype():
+    x = np.arange(4).reshape(2, 2)
+    for value in (1.5, -2.7):
+        ours = tg.masked_fill(tg.tensor(x), tg.tensor(x) > 1, value)
+        theirs = torch.tensor(x).masked_fill(torch.tensor(x) > 1, value)
+        assert ours.dtype == np.int64 and ours.tolist() == theirs.tolist()
+
+
+def test_take_along_dim_refuses_indices_below_minus_the_size():
+    """PyTorch wraps -4 round a dim of size 3 (to 2); that is no index, so we refuse it."""
+    with pytest.raises(IndexError, match="take_along_dim: index -4"):
+        tg.take_along_dim(tg.tensor(X), tg.tensor([[-4]]), 1)
+
+
 def test_masked_fill_keeps_the_input_dtype():
     x = tg.tensor([1.0, 2.0], dtype=np.float32)
     out = tg.masked_fill(x, tg.tensor([True, False]), tg.tensor(5.0))
@@ -301,6 +323,17 @@ ERRORS = [
     (lambda L, x: L.masked_fill(x, M(L, [1, 0, 1]), L.ones(3)), RuntimeError,
      "masked_fill: value must be"),
     (lambda L, x: x.take(I(L, [6])), IndexError, "take: an index"),
+    (lambda L, x: x[0, 0].split(1), RuntimeError, "split: expects a tensor with at least one"),
+    (lambda L, x: x[0, 0].unbind(), RuntimeError, "unbind: expects a tensor with at least one"),
+    (lambda L, x: x[0, 0].roll(1, 0), RuntimeError, "roll: expects a tensor with at least one"),
+    (lambda L, x: x.diff(dim=0, append=L.ones(1, 2, dtype=L.float64)), RuntimeError,
+     "diff: prepend and append need the input's shape"),
+    (lambda L, x: x.scatter(1, I(L, [[0]]), L.ones(1, 1, dtype=L.float32)), RuntimeError,
+     "scatter: src has dtype float32"),
+    (lambda L, x: x.scatter_add(1, I(L, [[0]]), L.ones(1, 1, dtype=L.float32)), RuntimeError,
+     "scatter_add: src has dtype float32"),
+    (lambda L, x: x.index_add(1, I(L, [0]), L.ones(2, 1, dtype=L.float32)), RuntimeError,
+     "index_add: source has dtype float32"),
     (lambda L, x: L.hstack(x), TypeError, "hstack: expected a non-empty list"),
     (lambda L, x: PAD(L).pad(x, (1,)), RuntimeError, "pad: padding"),
     (lambda L, x: PAD(L).pad(x, (3, 0), mode="reflect"), RuntimeError, "pad: reflect padding"),

@@ -42,12 +42,25 @@ def index_of(index, who, name="index"):
     return array.astype(np.int64)
 
 
-def in_range(index, size, who, dim):
-    """Refuse indices outside [0, size), as PyTorch's gather/scatter/index_select do."""
-    bad = index[(index < 0) | (index >= size)]
+def in_range(index, size, who, dim, low=0):
+    """Refuse indices outside [low, size), as PyTorch's gather/scatter/index_select do."""
+    bad = index[(index < low) | (index >= size)]
     if bad.size:
         raise IndexError(f"{who}: index {bad.flat[0]} is out of bounds for dim {dim} "
                          f"with size {size}")
+
+
+def needs_dims(input, who):
+    if input.ndim == 0:
+        raise RuntimeError(f"{who}: expects a tensor with at least one dim, got a 0-d tensor")
+
+
+def same_dtype(input, src, who, name="src"):
+    """PyTorch refuses to mix dtypes here (a float32 src into a float64 input)."""
+    if src.dtype != input.dtype:
+        raise RuntimeError(f"{who}: {name} has dtype {src.dtype} but the input has dtype "
+                           f"{input.dtype}; convert one with .to()")
+    return src
 
 
 def tensors_of(tensors, who):
@@ -110,6 +123,7 @@ def roll(input, shifts, dims=None):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     out = input
     for s, d in zip(shifts, dims):
+        needs_dims(out, "roll")
         d = normalize_axis(d, out.ndim, "roll")
         n = out.shape[d] if out.ndim else 1
         if n and int(s) % n:
@@ -118,9 +132,8 @@ def roll(input, shifts, dims=None):
     return out
 
 
-def flip(input, *dims):
+def flip(input, dims):
     """Reverse the order along `dims` (a negative-step slice: a view, as in NumPy)."""
-    dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
     axes = dims_of(dims, input.ndim, "flip")
     index = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(input.ndim))
     return input[index] if axes else input[...]
@@ -189,6 +202,7 @@ def ravel(input):
 
 def narrow(input, dim, start, length):
     """input[..., start:start + length, ...] along dim; start may be negative."""
+    needs_dims(input, "narrow")
     d = normalize_axis(dim, input.ndim, "narrow")
     n, start, length = input.shape[d], int(start), int(length)
     if not -n <= start <= n:
@@ -251,8 +265,10 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if input.ndim == 0:
         raise RuntimeError("diff: expects input to be at least one-dimensional")
     parts = [as_tensor(p) for p in (prepend, input, append) if p is not None]
-    if any(p.ndim != input.ndim for p in parts):
-        raise RuntimeError(f"diff: prepend and append need the {input.ndim} dims of the input")
+    if any(p.ndim != input.ndim or p.shape[:d] + p.shape[d + 1:] != input.shape[:d] +
+           input.shape[d + 1:] for p in parts):
+        raise RuntimeError(f"diff: prepend and append need the input's shape {input.shape} "
+                           f"except along dim {dim}")
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
         m = x.shape[d]
@@ -265,6 +281,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of split_size along dim (the last one smaller), or of the given sizes."""
+    needs_dims(tensor, "split")
     d = normalize_axis(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
@@ -284,6 +301,7 @@ def split(tensor, split_size_or_sections, dim=0):
 def tensor_split(input, indices_or_sections, dim=0):
     """np.array_split: `sections` pieces as even as possible (the first ones one longer),
     or the pieces between the given indices (Python slices: they may be empty)."""
+    needs_dims(input, "tensor_split")
     d = normalize_axis(dim, input.ndim, "tensor_split")
     n = input.shape[d]
     spec = indices_or_sections
@@ -304,6 +322,7 @@ def chunk(input, chunks, dim=0):
     """split into pieces of ceil(size / chunks) (so possibly fewer than `chunks`)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    needs_dims(input, "chunk")
     d = normalize_axis(dim, input.ndim, "chunk")
     n = input.shape[d]
     if n == 0:   # PyTorch gives `chunks` empty pieces here
@@ -313,6 +332,7 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """The slices along dim, that dim removed (for a tensor of shape (0, ...): none)."""
+    needs_dims(input, "unbind")
     d = normalize_axis(dim, input.ndim, "unbind")
     return tuple(input[along(d, i)] for i in range(input.shape[d]))
 
@@ -351,20 +371,18 @@ def gather_index(input, dim, index, who, src=None):
     replaced by index), after PyTorch's checks on index's shape and values."""
     d = normalize_axis(dim, input.ndim, who)
     index = index_of(index, who)
-    if index.ndim != max(input.ndim, 1):
+    if index.ndim != input.ndim:
         raise RuntimeError(f"{who}: index of shape {index.shape} needs the {input.ndim} "
                            f"dims of the input (shape {input.shape})")
     others = [a for a in range(index.ndim) if a != d]
-    if input.ndim and any(index.shape[a] > input.shape[a] for a in others) or (
+    if any(index.shape[a] > input.shape[a] for a in others) or (
             src is not None and any(index.shape[a] > src.shape[a] for a in range(src.ndim))):
         raise RuntimeError(f"{who}: index of shape {index.shape} is larger than the input "
                            f"{input.shape} (apart from dim {dim})"
                            + (f" or than src {src.shape}" if src is not None else ""))
     if src is not None and src.ndim != index.ndim:
         raise RuntimeError(f"{who}: src of shape {src.shape} needs the {index.ndim} dims of index")
-    in_range(index, input.shape[d] if input.ndim else 1, who, dim)
-    if input.ndim == 0:
-        return index.reshape(()) if index.size else (), index
+    in_range(index, input.shape[d], who, dim)
     grid = list(np.indices(index.shape, sparse=True))
     grid[d] = index
     return tuple(grid), index
@@ -373,14 +391,16 @@ def gather_index(input, dim, index, who, src=None):
 def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j] = input[index[i][j]][j] (dim 0) / input[i][index[i][j]] (dim 1); shape of
     index. Its gradient scatter-adds back (Index's VJP), so repeated indices add up."""
+    if input.ndim == 0:   # as PyTorch: a 0-d input counts as one of shape (1,)
+        index = index_of(index, "gather")
+        return gather(input.reshape(1), dim, index.reshape(-1)).reshape(index.shape)
     full, index = gather_index(input, dim, index, "gather")
     return input[full].reshape(index.shape)
 
 
-def picked(src, index, who):
-    """src's leading part of index's shape (src may be larger), as a Tensor."""
-    src = as_tensor(src)
-    return src[tuple(slice(0, n) for n in index.shape)] if src.ndim else src.reshape(())
+def picked(src, index):
+    """src's leading part of index's shape (src may be larger)."""
+    return src[tuple(slice(0, n) for n in index.shape)]
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -388,6 +408,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     the overwritten values get no gradient, src gets gather(grad). When an element is
     written twice only one write survives; PyTorch then sends the gradient to both,
     which is wrong, so here that case is refused when src requires grad."""
+    if input.ndim == 0:   # as PyTorch: a 0-d input counts as one of shape (1,)
+        src = as_tensor(src).reshape(-1) if isinstance(src, (Tensor, np.ndarray)) else src
+        return scatter(input.reshape(1), dim, index_of(index, "scatter").reshape(-1), src,
+                       value=value, reduce=reduce).reshape(())
     if reduce is not None:
         if reduce == "add":
             return scatter_add(input, dim, index, src if value is None else
@@ -399,11 +423,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     src = src if value is None else value
     if isinstance(src, numbers.Number):
         src = full_like_index(index, src, input)
-    src = as_tensor(src)
+    src = same_dtype(input, as_tensor(src), "scatter")
     full, index = gather_index(input, dim, index, "scatter", src)
     written = np.zeros(input.shape, dtype=bool)
     written[full] = True
-    part = picked(src, index, "scatter").to(input.dtype)
+    part = picked(src, index)
     if index.size > written.sum():
         if part.requires_grad:
             raise RuntimeError("scatter: index writes some element more than once; which "
@@ -423,36 +447,38 @@ def full_like_index(index, value, input):
 def scatter_add(input, dim, index, src):
     """input with src[i][j] added at out[index[i][j]][j] (dim 0), repeated indices adding
     up; the gradient of src is gather(grad) (ScatterAdd's VJP)."""
-    src = as_tensor(src)
+    src = same_dtype(input, as_tensor(src), "scatter_add")
+    if input.ndim == 0:   # as PyTorch: a 0-d input counts as one of shape (1,)
+        return scatter_add(input.reshape(1), dim, index_of(index, "scatter_add").reshape(-1),
+                           src.reshape(-1)).reshape(())
     full, index = gather_index(input, dim, index, "scatter_add", src)
-    return input + picked(src, index, "scatter_add").to(input.dtype)._scatter_add_at(
-        full, input.shape)
+    return input + picked(src, index)._scatter_add_at(full, input.shape)
 
 
 def index_select(input, dim, index):
     """The slices input[..., index[k], ...] along dim, in index's order (index 1-D or 0-d)."""
     d = normalize_axis(dim, input.ndim, "index_select")
     index = index_of(index, "index_select")
-    if index.ndim > 1:
-        raise RuntimeError(f"index_select: index must be 1-D or 0-d, got shape {index.shape}")
+    if index.ndim > 1 or (input.ndim == 0 and index.size != 1):
+        raise RuntimeError(f"index_select: index must be 1-D or 0-d (one value for a 0-d "
+                           f"input), got shape {index.shape}")
     in_range(index, input.shape[d] if input.ndim else 1, "index_select", dim)
-    return input.reshape(1)[index.reshape(-1)] if input.ndim == 0 else \
-        input[along(d, index.reshape(-1))]
+    return input.reshape(()) if input.ndim == 0 else input[along(d, index.reshape(-1))]
 
 
 def index_add(input, dim, index, source, *, alpha=1):
     """input with alpha * source[..., k, ...] added at input[..., index[k], ...] along dim."""
     d = normalize_axis(dim, input.ndim, "index_add")
     index = index_of(index, "index_add").reshape(-1)
-    source = as_tensor(source)
-    expected = input.shape[:d] + (index.size,) + input.shape[d + 1:] if input.ndim else (index.size,)
-    if source.shape != expected and not (input.ndim == 0 and source.size == index.size == 1):
+    source = same_dtype(input, as_tensor(source), "index_add", "source")
+    expected = input.shape[:d] + (index.size,) + input.shape[d + 1:] if input.ndim else ()
+    if source.shape != expected or (input.ndim == 0 and index.size != 1):
         raise RuntimeError(f"index_add: source of shape {source.shape} should have shape "
                            f"{expected} (input {input.shape}, {index.size} indices along dim {dim})")
     in_range(index, input.shape[d] if input.ndim else 1, "index_add", dim)
     if input.ndim == 0:
-        return input + source.reshape(()) * alpha if index.size else input + 0
-    return input + (source * alpha).to(input.dtype)._scatter_add_at(along(d, index), input.shape)
+        return input + source * alpha
+    return input + (source * alpha)._scatter_add_at(along(d, index), input.shape)
 
 
 def masked_select(input, mask):
@@ -475,6 +501,8 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                                f"shape {value.shape}")
         value = value.to(input.dtype)
+    else:   # PyTorch converts the value to the input's dtype (1.5 into an int tensor: 1)
+        value = wrap(np.array(value).astype(input.dtype))
     return where(mask, value, input)
 
 
@@ -499,6 +527,7 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError(f"take_along_dim: indices of shape {index.shape} need the "
                            f"{input.ndim} dims of the input")
     n = input.shape[d]
+    in_range(index, n, "take_along_dim", dim, low=-n)
     index = np.where(index < 0, index + n, index)
     shape = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:],
                                 index.shape[:d] + (1,) + index.shape[d + 1:])

@@ -647,14 +647,14 @@ class Tensor:
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         return self._shapes().repeat_interleave(self, repeats, dim, output_size=output_size)
 
-    def tile(self, *dims):
-        return self._shapes().tile(self, dims[0] if len(dims) == 1 else dims)
+    def tile(self, *sizes, dims=None):
+        return self._shapes().tile(self, dims if dims is not None else shape_arg(sizes))
 
     def roll(self, shifts, dims=None):
         return self._shapes().roll(self, shifts, dims)
 
-    def flip(self, *dims):
-        return self._shapes().flip(self, *dims)
+    def flip(self, *axes, dims=None):
+        return self._shapes().flip(self, dims if dims is not None else shape_arg(axes))
 
     def fliplr(self):
         return self._shapes().fliplr(self)
