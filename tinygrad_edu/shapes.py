@@ -125,7 +125,7 @@ def roll(input, shifts, dims=None):
     for s, d in zip(shifts, dims):
         needs_dims(out, "roll")
         d = normalize_axis(d, out.ndim, "roll")
-        n = out.shape[d] if out.ndim else 1
+        n = out.shape[d]
         if n and int(s) % n:
             k = n - int(s) % n                     # y[i] = x[(i + k) % n]
             out = cat([narrow(out, d, k, n - k), narrow(out, d, 0, k)], d)

@@ -672,13 +672,13 @@ class Tensor:
         return self._shapes().movedim(self, source, destination)
 
     def swapaxes(self, axis0, axis1):
-        return self.transpose(axis0, axis1)
+        return self._shapes().swapaxes(self, axis0, axis1)
 
     def swapdims(self, dim0, dim1):
-        return self.transpose(dim0, dim1)
+        return self._shapes().swapdims(self, dim0, dim1)
 
     def ravel(self):
-        return self.reshape(-1)
+        return self._shapes().ravel(self)
 
     def narrow(self, dim, start, length):
         return self._shapes().narrow(self, dim, start, length)
