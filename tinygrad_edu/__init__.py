@@ -37,3 +37,8 @@ from .tensor import Device as device
 from numpy import (float16, int8, int16, int32, uint8, float32 as float, float64 as double,
                    float16 as half, int64 as long, int32 as int, int16 as short, bool_ as bool)
 from .functions import *  # noqa: F401,F403  (tg.exp, tg.sum, tg.max, ...: see functions.__all__)
+from .shapes import (repeat_interleave, tile, roll, flip, fliplr, flipud, rot90, movedim,
+                     moveaxis, swapaxes, swapdims, ravel, narrow, unflatten, atleast_1d,
+                     atleast_2d, atleast_3d, diff, split, tensor_split, chunk, unbind, hstack,
+                     vstack, row_stack, dstack, column_stack, gather, scatter, scatter_add,
+                     index_select, index_add, masked_select, masked_fill, take, take_along_dim)

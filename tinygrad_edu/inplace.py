@@ -90,5 +90,5 @@ def assigned(old, index, value):
             raise RuntimeError("__setitem__: the index names an element more than once; "
                                "which write wins is not differentiable, so it can't be recorded")
     selected = old._data[index].shape
-    placed = value.broadcast_to(selected).scatter_add(index, old.shape)
+    placed = value.broadcast_to(selected)._scatter_add_at(index, old.shape)
     return T.where(written, placed, old)

@@ -227,7 +227,7 @@ sum_to = Op("SumTo", K.sum_to,
             math="y = x summed down to shape (adjoint of Expand)",
             rule="dy/dx = broadcast back")
 getitem = Op("Index", lambda x, index: x[index],
-             lambda g, y, x, index: g.scatter_add(index, x.shape),
+             lambda g, y, x, index: g._scatter_add_at(index, x.shape),
              math="y = x[index]", rule="dy/dx = scatter g back, adding repeated indices",
              view=True)
 scatter_add = Op("ScatterAdd", K.scatter_add,

@@ -549,7 +549,7 @@ class Tensor:
     def zero_(self):
         return self.fill_(0)
 
-    def scatter_add(self, index, shape):
+    def _scatter_add_at(self, index, shape):
         """zeros(shape) with self added at `index` (repeated indices add up)."""
         return apply(ops.scatter_add, (self,), (normalize_index(index), tuple(shape)))
 
@@ -783,6 +783,107 @@ class Tensor:
     def where(self, condition, other):
         """PyTorch's x.where(condition, y): x where condition is True, else y."""
         return where(condition, self, other)
+
+    # --- more shape and indexing: one-line calls of shapes.py ---
+    # shapes.py is built on this module, so it is imported when first used.
+
+    @staticmethod
+    def _shapes():
+        from . import shapes
+        return shapes
+
+    def repeat(self, *sizes):
+        return self._shapes().repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return self._shapes().repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def tile(self, *sizes, dims=None):
+        return self._shapes().tile(self, dims if dims is not None else shape_arg(sizes))
+
+    def roll(self, shifts, dims=None):
+        return self._shapes().roll(self, shifts, dims)
+
+    def flip(self, *axes, dims=None):
+        return self._shapes().flip(self, dims if dims is not None else shape_arg(axes))
+
+    def fliplr(self):
+        return self._shapes().fliplr(self)
+
+    def flipud(self):
+        return self._shapes().flipud(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return self._shapes().rot90(self, k, dims)
+
+    def movedim(self, source, destination):
+        return self._shapes().movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return self._shapes().movedim(self, source, destination)
+
+    def swapaxes(self, axis0, axis1):
+        return self._shapes().swapaxes(self, axis0, axis1)
+
+    def swapdims(self, dim0, dim1):
+        return self._shapes().swapdims(self, dim0, dim1)
+
+    def ravel(self):
+        return self._shapes().ravel(self)
+
+    def narrow(self, dim, start, length):
+        return self._shapes().narrow(self, dim, start, length)
+
+    def unflatten(self, dim, sizes):
+        return self._shapes().unflatten(self, dim, sizes)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return self._shapes().diff(self, n, dim, prepend, append)
+
+    def split(self, split_size, dim=0):
+        return self._shapes().split(self, split_size, dim)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return self._shapes().tensor_split(self, indices_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return self._shapes().chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return self._shapes().unbind(self, dim)
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        return self._shapes().gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._shapes().scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return self._shapes().scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return self._shapes().index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return self._shapes().index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_select(self, mask):
+        return self._shapes().masked_select(self, mask)
+
+    def take(self, index):
+        return self._shapes().take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return self._shapes().take_along_dim(self, indices, dim)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
 
     def __iter__(self):
         if self.ndim == 0:
