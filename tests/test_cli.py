@@ -153,7 +153,7 @@ def test_sizes_must_be_positive(capsys):
 def test_checking_gradients_leaves_batchnorm_running_stats_alone():
     import numpy as np
     from tinygrad_edu import nn
-    from tinygrad_edu.cli import check_model_gradients
+    from tinygrad_edu.derivations import check_model_gradients
     model = nn.MLP([2, 4, 3], batchnorm=True, generator=np.random.default_rng(0))
     before = {k: v.copy() for k, v in model.state_dict().items()}
     X, y = np.random.default_rng(1).standard_normal((16, 2)), np.arange(16) % 3

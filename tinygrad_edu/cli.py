@@ -36,50 +36,6 @@ def load_dataset(name, n_samples, seed):
     return data.train_test_split(X, y, test_size=0.2, seed=seed, stratify=y)
 
 
-def mlp_arrays(model):
-    """A tinygrad MLP's parameters as manual.mlp_backprop wants them, and the name map.
-
-    Returns (layers, rename): layers = [{"W", "b", ("gamma", "beta")}, ...] of
-    ndarrays, rename = {"W1": "fc1.weight", "gamma1": "bn1.weight", ...}.
-    """
-    layers, rename, k = [], {}, 1
-    while f"fc{k}" in model._modules:
-        fc, bn = model._modules[f"fc{k}"], model._modules.get(f"bn{k}")
-        layer = {"W": fc.weight.data, "b": fc.bias.data}
-        rename.update({f"W{k}": f"fc{k}.weight", f"b{k}": f"fc{k}.bias"})
-        if bn is not None:
-            layer.update(gamma=bn.weight.data, beta=bn.bias.data)
-            rename.update({f"gamma{k}": f"bn{k}.weight", f"beta{k}": f"bn{k}.bias"})
-        layers.append(layer)
-        k += 1
-    return layers, rename
-
-
-def check_model_gradients(model, X, y, verbose=True):
-    """Backprop by hand (manual.mlp_backprop) vs autograd for one full batch, in training mode.
-
-    Returns (loss tensor with its graph kept, GradientComparison).
-    """
-    from . import manual
-    from .check import compare_gradients
-    from .functional import cross_entropy
-    from .tensor import Tensor
-    model.train()
-    model.zero_grad()
-    # A training-mode forward updates BatchNorm's running statistics: put them back
-    # afterwards, so checking the gradients leaves the trained model as it was.
-    buffers = [(b, b.data.copy()) for _, b in model.named_buffers()]
-    loss = cross_entropy(model(Tensor(X)), y)
-    for b, saved in buffers:
-        b.data = saved
-    loss.backward(retain_graph=True)   # kept so the graph can be drawn afterwards
-    layers, rename = mlp_arrays(model)
-    _, grads = manual.mlp_backprop(X, y, layers, eps=model._modules["bn1"].eps
-                                   if "bn1" in model._modules else 1e-5)
-    return loss, compare_gradients(model, grads, rename=rename, verbose=verbose,
-                                   labels=("autograd", "manual.mlp_backprop"))
-
-
 def write_graph(dot, path_stem, fmt="svg"):
     """Render to path_stem.<fmt> with Graphviz's dot; without dot, write path_stem.dot instead.
 
@@ -177,6 +133,7 @@ def train_model(dims, batchnorm, dataset, optimizer, lr, epochs, batch_size, see
 def demo(args):
     """Train a BatchNorm MLP, check its gradients against a hand derivation, draw its graph."""
     from . import viz
+    from .derivations import check_model_gradients
     from .training import evaluate
     from .functional import cross_entropy
     start = time.perf_counter()
@@ -253,7 +210,7 @@ def graph(args):
 
 def check(args):
     """Every derivation in manual.py against autograd and finite differences."""
-    from .check import check_derivations
+    from .derivations import check_derivations
     print("hand-derived gradients (tinygrad_edu/manual.py) vs autograd and central finite "
           f"differences, random float64 inputs (seed {args.seed})")
     report = check_derivations(seed=args.seed)
