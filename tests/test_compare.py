@@ -85,6 +85,13 @@ def test_tensors_and_a_module_are_accepted():
     assert not tg.compare_gradients(fresh, hand, rename=rename, verbose=False)
 
 
+@pytest.mark.parametrize("empty", [{}, nn.ReLU()], ids=["dict", "module without parameters"])
+def test_comparing_nothing_raises(empty):
+    # no gradients on either side: nothing was checked, so it must not read as a pass
+    with pytest.raises(ValueError, match="compare_gradients: nothing to compare"):
+        tg.compare_gradients(empty, {}, verbose=False)
+
+
 def test_labels_name_the_sides_in_failures():
     g = grads()
     result = tg.compare_gradients(g, {"W1": g["W1"] + 1}, labels=("mine", "yours"),

@@ -298,13 +298,18 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
     relative error column is |autograd - manual| / max(|autograd|, |manual|, atol).
     Returns a GradientComparison (truthy when all pass) and, with verbose=True,
     prints its table; a failing row names the parameter and its worst element.
-    labels name the two sides in the table and the messages.
+    labels name the two sides in the table and the messages. Comparing nothing
+    (both sides empty) raises ValueError: it would pass without checking anything.
     """
     if callable(manual):
         manual = manual(autograd)   # your backward, run on the same model
     ours = {k: as_array(v) for k, v in gradients_of(autograd).items()}
     theirs = {(rename or {}).get(k, k): as_array(v) for k, v in gradients_of(manual).items()}
     names = list(ours) + [k for k in theirs if k not in ours]
+    if not names:   # nothing compared is nothing checked: never report it as a match
+        raise ValueError(f"compare_gradients: nothing to compare, both the {labels[0]} and the "
+                         f"{labels[1]} side have no gradients (an empty dict, or a Module "
+                         f"without parameters)")
     rows = [compare_one(n, ours.get(n), theirs.get(n), atol, rtol, labels) for n in names]
     result = GradientComparison(rows, atol, rtol, labels)
     if verbose:
