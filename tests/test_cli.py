@@ -155,7 +155,7 @@ def test_checking_gradients_leaves_batchnorm_running_stats_alone():
 # --- a last minibatch of one sample (BatchNorm1d refuses it in training mode) ----------------
 
 @pytest.mark.parametrize("argv", [
-    ["demo", "--samples", "82", "--epochs", "1"],                  # 65 training points, batches of 64
+    ["demo", "--samples", "82", "--epochs", "1"],              # 65 training points, batches of 64
     ["train", "--batchnorm", "--samples", "42", "--epochs", "2"],   # 33 points, batches of 32
 ], ids=["demo", "train"])
 def test_a_one_sample_last_batch_is_dropped_with_batchnorm(argv, tmp_path, capsys):

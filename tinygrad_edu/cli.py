@@ -299,7 +299,8 @@ def int_in(low, high=None):
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
         if value < low:
-            least = {0: "a non-negative integer", 1: "a positive integer"}.get(low, f"at least {low}")
+            least = {0: "a non-negative integer", 1: "a positive integer"}.get(
+                low, f"at least {low}")
             raise argparse.ArgumentTypeError(f"must be {least}, got {value}")
         if high is not None and value > high:
             raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
