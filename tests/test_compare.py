@@ -1,4 +1,6 @@
 """check.compare_gradients: the autograd-vs-manual table, and what a failure says."""
+import re
+
 import numpy as np
 import pytest
 
@@ -69,8 +71,8 @@ def test_tensors_and_a_module_are_accepted():
     model = nn.MLP([2, 3, 2], generator=np.random.default_rng(0))
     X, y = np.random.default_rng(1).standard_normal((5, 2)), np.array([0, 1, 0, 1, 1])
     cross_entropy(model(tg.Tensor(X)), y).backward()
-    from tinygrad_edu.cli import mlp_arrays
-    layers, rename = mlp_arrays(model)
+    from tinygrad_edu.derivations import mlp_layers
+    layers, rename = mlp_layers(model)
     _, hand = manual.mlp_backprop(X, y, layers)
     result = tg.compare_gradients(model, hand, rename=rename, verbose=False)
     assert result.passed
@@ -83,28 +85,26 @@ def test_tensors_and_a_module_are_accepted():
     assert not tg.compare_gradients(fresh, hand, rename=rename, verbose=False)
 
 
+@pytest.mark.parametrize("empty", [{}, nn.ReLU()], ids=["dict", "module without parameters"])
+def test_comparing_nothing_raises(empty):
+    # no gradients on either side: nothing was checked, so it must not read as a pass
+    with pytest.raises(ValueError, match="compare_gradients: nothing to compare"):
+        tg.compare_gradients(empty, {}, verbose=False)
+
+
+def test_labels_name_the_sides_in_failures():
+    g = grads()
+    result = tg.compare_gradients(g, {"W1": g["W1"] + 1}, labels=("mine", "yours"),
+                                  verbose=False)
+    assert re.fullmatch(r"W1: worst element \(\d, \d\): mine \S+, yours \S+ \(\|diff\| 1\)",
+                        result["W1"].describe_failure())
+    assert result["b1"].describe_failure() == "b1: no yours gradient"
+    assert "mine vs yours" in result.table()
+
+
 def test_wrong_input_type_is_named():
     with pytest.raises(TypeError, match="compare_gradients"):
         tg.compare_gradients([1, 2], {}, verbose=False)
-
-
-def test_numerical_gradients():
-    f = lambda a, b: float((a ** 2).sum() + (a[0] * b).sum())   # noqa: E731
-    a, b = np.array([1.0, -2.0]), np.array([3.0, 0.5])
-    g = check.numerical_gradients(f, {"a": a, "b": b})
-    np.testing.assert_allclose(g["a"], [2 * 1 + 3.5, -4], atol=1e-8)
-    np.testing.assert_allclose(g["b"], [1.0, 1.0], atol=1e-8)
-    assert a.tolist() == [1.0, -2.0]      # the inputs are left as they were
-
-
-def test_check_derivations_catches_a_planted_bug(monkeypatch):
-    monkeypatch.setattr(manual, "tanh_backward", lambda dy, x: dy * (1 - x * x))
-    report = check.check_derivations(verbose=False)
-    assert not report.passed
-    failed = {(row[0], row[1]) for row in report.rows if not row[3].passed}
-    assert failed == {("tanh", "x")}
-    text = report.table()
-    assert "FAIL tanh: x: worst element" in text and "1 of" in text and "WRONG" in text
 
 
 def test_a_model_and_a_manual_backward_function():

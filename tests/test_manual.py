@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import check, manual, nn
+from tinygrad_edu import derivations, manual, nn
 from tinygrad_edu.functional import cross_entropy
 
 rng = np.random.default_rng(42)
@@ -143,12 +143,11 @@ def test_gelu_backward_matches_autograd():
 
 @pytest.mark.parametrize("batchnorm", [False, True])
 def test_mlp_backprop_matches_nn_mlp_autograd(batchnorm):
-    from tinygrad_edu.cli import mlp_arrays
     model = nn.MLP([3, 6, 5, 4], batchnorm=batchnorm, generator=np.random.default_rng(1))
     X, y = rng.standard_normal((10, 3)), rng.integers(0, 4, 10)
     loss = cross_entropy(model(tg.Tensor(X)), y)
     loss.backward()
-    layers, rename = mlp_arrays(model)
+    layers, rename = derivations.mlp_layers(model)
     manual_loss, grads = manual.mlp_backprop(X, y, layers)
     assert manual_loss == pytest.approx(loss.item(), rel=1e-12)
     assert set(grads) == set(rename)
@@ -176,9 +175,82 @@ def test_adam_step_matches_torch_and_does_not_modify_inputs():
 
 
 def test_every_derivation_passes_the_check():
-    report = check.check_derivations(verbose=False)
+    report = derivations.check_derivations(verbose=False)
     assert report.passed, report.table()
     cases = {row[0] for row in report.rows}
     assert {"linear", "relu", "sigmoid", "tanh", "softmax_jacobian", "softmax_backward",
             "softmax_cross_entropy", "mse", "multi_margin", "batchnorm", "mlp_backprop",
             "mlp_backprop (batchnorm)", "adam_step (vs optim.Adam)"} <= cases
+
+
+def test_check_derivations_catches_a_planted_bug(monkeypatch):
+    monkeypatch.setattr(manual, "tanh_backward", lambda dy, x: dy * (1 - x * x))
+    report = derivations.check_derivations(verbose=False)
+    assert not report.passed
+    failed = {(row[0], row[1]) for row in report.rows if not row[3].passed}
+    assert failed == {("tanh", "x")}
+    text = report.table()
+    assert "FAIL tanh: x: worst element" in text and "1 of" in text and "WRONG" in text
+    assert ", hand " in text                 # the sides are named autograd / finite diff / hand
+
+
+def test_numerical_gradients():
+    f = lambda a, b: float((a ** 2).sum() + (a[0] * b).sum())   # noqa: E731
+    a, b = np.array([1.0, -2.0]), np.array([3.0, 0.5])
+    g = derivations.numerical_gradients(f, {"a": a, "b": b})
+    np.testing.assert_allclose(g["a"], [2 * 1 + 3.5, -4], atol=1e-8)
+    np.testing.assert_allclose(g["b"], [1.0, 1.0], atol=1e-8)
+    assert a.tolist() == [1.0, -2.0]      # the inputs are left as they were
+
+
+def test_numerical_gradients_of_a_fortran_ordered_array():
+    # a copy that kept F order would be perturbed through a flat copy, not a view: all zeros
+    W = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    g = derivations.numerical_gradients(lambda W: float((W ** 2).sum()), {"W": W})
+    np.testing.assert_allclose(g["W"], 2 * W, atol=1e-6)
+
+
+@pytest.mark.parametrize("model, problem", [
+    (nn.MLP([2, 3, 2], activation="tanh"), "tanh1 is Tanh"),
+    (nn.MLP([2, 3, 2], dropout=0.5), "dropout1 is Dropout"),
+    (nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, affine=False)), "BatchNorm1d"),
+], ids=["tanh", "dropout", "batchnorm without affine"])
+def test_mlp_layers_refuses_what_mlp_backprop_does_not_compute(model, problem):
+    with pytest.raises(ValueError, match=problem):
+        derivations.mlp_layers(model)
+
+
+def test_mlp_layers_refuses_parameters_not_named_like_an_mlp():
+    with pytest.raises(ValueError, match="got no parameters"):
+        derivations.mlp_layers({})
+    with pytest.raises(ValueError, match="hidden.weight do not fit"):
+        derivations.mlp_layers({"hidden.weight": np.zeros((3, 2))})
+    with pytest.raises(ValueError, match="extra.weight do not fit"):
+        derivations.mlp_layers({"fc1.weight": np.zeros((3, 2)), "fc1.bias": np.zeros(3),
+                                "extra.weight": np.zeros(3)})
+
+
+def test_check_model_gradients_names_the_rows_like_the_model():
+    model = nn.MLP([3, 4, 2], batchnorm=True, generator=np.random.default_rng(3))
+    X, y = rng.standard_normal((6, 3)), np.array([0, 1, 1, 0, 1, 0])
+    _, result = derivations.check_model_gradients(model, X, y, verbose=False)
+    assert result.passed and [r.name for r in result.rows] == [
+        "fc1.weight", "fc1.bias", "bn1.weight", "bn1.bias", "fc2.weight", "fc2.bias"]
+
+
+def test_a_slip_in_mlp_backprop_fails_the_demo_check_and_the_suite(monkeypatch):
+    """Both go through the one adapter (mlp_layers) to the same manual.mlp_backprop."""
+    original = manual.mlp_backprop
+
+    def b1_doubled(*args, **kwargs):
+        loss, grads = original(*args, **kwargs)
+        return loss, {**grads, "b1": 2 * grads["b1"]}
+    monkeypatch.setattr(manual, "mlp_backprop", b1_doubled)
+    model = nn.MLP([3, 4, 2], generator=np.random.default_rng(3))
+    X, y = rng.standard_normal((6, 3)), np.array([0, 1, 1, 0, 1, 0])
+    _, result = derivations.check_model_gradients(model, X, y, verbose=False)
+    assert [r.name for r in result.failures] == ["fc1.bias"]
+    report = derivations.check_derivations(verbose=False)
+    # with BatchNorm right after it, fc1.bias has a zero gradient: doubling it is no error
+    assert {(case, name) for case, name, _, a, f in report.rows
+            if not (a.passed and (f is None or f.passed))} == {("mlp_backprop", "fc1.bias")}

@@ -1,9 +1,12 @@
-"""Checking gradients: finite differences (gradcheck, gradgradcheck).
+"""Checking gradients: finite differences (gradcheck, gradgradcheck) and compare_gradients.
 
 gradcheck builds the full Jacobian two ways and compares them element by element:
   numerical  column j = (f(x + eps e_j) - f(x - eps e_j)) / (2 eps), in float64
   analytic   row i = the VJP of the output's i-th unit vector, from autograd.grad
 A failure names the input, the output and input element, and both values.
+compare_gradients puts two sets of named gradients side by side (autograd's and a
+hand derivation's). The shipped suite of hand derivations, `tinygrad-edu check`,
+is derivations.py.
 """
 import numpy as np
 
@@ -172,21 +175,27 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 # error, pass/fail, and the element where the two disagree most.
 
 class ComparisonRow:
-    """One gradient compared: name, shapes, errors, verdict and the worst element."""
+    """One gradient compared: name, shapes, errors, verdict and the worst element.
 
-    def __init__(self, name, shape, other_shape, max_abs, max_rel, passed, worst, values, note=""):
+    labels name the two sides in messages: ("autograd", "manual") unless
+    compare_gradients was given others.
+    """
+
+    def __init__(self, name, shape, other_shape, max_abs, max_rel, passed, worst, values,
+                 labels=("autograd", "manual")):
         self.name, self.shape, self.other_shape = name, shape, other_shape
         self.shape_match = shape == other_shape
         self.max_abs, self.max_rel, self.passed = max_abs, max_rel, passed
-        self.worst_index, self.worst_values, self.note = worst, values, note
+        self.worst_index, self.worst_values, self.labels = worst, values, labels
 
     def describe_failure(self):
-        if self.note:
-            return f"{self.name}: {self.note}"
+        ours, theirs = self.labels
+        if self.shape is None or self.other_shape is None:
+            return f"{self.name}: no {ours if self.shape is None else theirs} gradient"
         if not self.shape_match:
-            return f"{self.name}: shape {self.shape} (autograd) vs {self.other_shape} (manual)"
+            return f"{self.name}: shape {self.shape} ({ours}) vs {self.other_shape} ({theirs})"
         a, m = self.worst_values
-        return (f"{self.name}: worst element {self.worst_index}: autograd {a:.6g}, manual {m:.6g} "
+        return (f"{self.name}: worst element {self.worst_index}: {ours} {a:.6g}, {theirs} {m:.6g} "
                 f"(|diff| {self.max_abs:.3g})")
 
 
@@ -255,25 +264,24 @@ def gradients_of(source):
                     f"got {type(source).__name__}")
 
 
-def compare_one(name, a, m, atol, rtol):
+def compare_one(name, a, m, atol, rtol, labels):
     if a is None or m is None:
-        missing = "autograd" if a is None else "manual"
         return ComparisonRow(name, None if a is None else a.shape, None if m is None else m.shape,
-                             None, None, False, None, None, note=f"no {missing} gradient")
+                             None, None, False, None, None, labels)
     if a.shape != m.shape:
-        return ComparisonRow(name, a.shape, m.shape, None, None, False, None, None)
+        return ComparisonRow(name, a.shape, m.shape, None, None, False, None, None, labels)
+    if a.size == 0:
+        return ComparisonRow(name, a.shape, m.shape, 0.0, 0.0, True, None, None, labels)
     diff = np.abs(a - m)
     # relative to the larger magnitude, floored at atol: two round-off-sized values
     # (a bias before BatchNorm has a zero gradient) are not "200% apart"
     rel = diff / np.maximum(np.maximum(np.abs(a), np.abs(m)), max(atol, 1e-300))
     excess = diff - (atol + rtol * np.abs(m))   # > 0 (or nan) where the element fails
-    ok = bool((excess <= 0).all())
-    if a.size == 0:
-        return ComparisonRow(name, a.shape, m.shape, 0.0, 0.0, True, None, None)
     flat = int(np.argmax(np.where(np.isnan(excess), np.inf, excess)))
     worst = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-    return ComparisonRow(name, a.shape, m.shape, float(diff.max()), float(rel.max()), bool(ok),
-                         worst, (float(a.flat[flat]), float(m.flat[flat])))
+    return ComparisonRow(name, a.shape, m.shape, float(diff.max()), float(rel.max()),
+                         bool((excess <= 0).all()), worst,
+                         (float(a.flat[flat]), float(m.flat[flat])), labels)
 
 
 def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rename=None,
@@ -290,234 +298,20 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
     relative error column is |autograd - manual| / max(|autograd|, |manual|, atol).
     Returns a GradientComparison (truthy when all pass) and, with verbose=True,
     prints its table; a failing row names the parameter and its worst element.
+    labels name the two sides in the table and the messages. Comparing nothing
+    (both sides empty) raises ValueError: it would pass without checking anything.
     """
     if callable(manual):
         manual = manual(autograd)   # your backward, run on the same model
     ours = {k: as_array(v) for k, v in gradients_of(autograd).items()}
     theirs = {(rename or {}).get(k, k): as_array(v) for k, v in gradients_of(manual).items()}
     names = list(ours) + [k for k in theirs if k not in ours]
-    rows = [compare_one(n, ours.get(n), theirs.get(n), atol, rtol) for n in names]
+    if not names:   # nothing compared is nothing checked: never report it as a match
+        raise ValueError(f"compare_gradients: nothing to compare, both the {labels[0]} and the "
+                         f"{labels[1]} side have no gradients (an empty dict, or a Module "
+                         f"without parameters)")
+    rows = [compare_one(n, ours.get(n), theirs.get(n), atol, rtol, labels) for n in names]
     result = GradientComparison(rows, atol, rtol, labels)
     if verbose:
         print(result.table())
     return result
-
-
-def numerical_gradients(f, arrays, eps=1e-6):
-    """Central differences of a scalar NumPy function f(**arrays), for every array.
-
-    d f / d a[i] ~ (f(a[i] + eps) - f(a[i] - eps)) / (2 eps), in float64.
-    Returns a dict name -> array of a's shape. Slow (two calls per element):
-    for small inputs only.
-    """
-    arrays = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
-    grads = {}
-    for name, a in arrays.items():
-        g = np.zeros_like(a)
-        flat, gflat = a.reshape(-1), g.reshape(-1)
-        for i in range(a.size):
-            orig = flat[i]
-            flat[i] = orig + eps
-            plus = f(**arrays)
-            flat[i] = orig - eps
-            minus = f(**arrays)
-            flat[i] = orig
-            gflat[i] = (plus - minus) / (2 * eps)
-        grads[name] = g
-    return grads
-
-
-# --- every hand derivation against autograd and finite differences (`tinygrad-edu check`) -------
-
-def derivation_cases(rng):
-    """(name, inputs, numpy_loss, tensor_loss, hand_gradients) for each derivation in manual.py.
-
-    Derivations of a layer y = f(x) are checked through the scalar
-    L = sum(f(x) * G) with a fixed random G, so that dL/dy = G is the upstream
-    gradient handed to the `*_backward` function. numpy_loss(**inputs) feeds
-    finite differences; tensor_loss(**tensors) feeds autograd.
-    """
-    from . import manual
-    from . import functional as F
-
-    n, d, h, c = 5, 4, 3, 4
-    labels = rng.integers(0, c, n)
-    G = {shape: rng.standard_normal(shape) for shape in [(n, h), (n, d), (n, c)]}
-
-    def layer_sum(f, shape):
-        return lambda **a: float((f(**a) * G[shape]).sum())
-
-    def tensor_sum(f, shape):
-        return lambda **t: (f(**t) * G[shape]).sum()
-
-    cases = [
-        ("linear", {"x": rng.standard_normal((n, d)), "W": rng.standard_normal((h, d)),
-                    "b": rng.standard_normal(h)},
-         layer_sum(manual.linear_forward, (n, h)),
-         tensor_sum(lambda x, W, b: F.linear(x, W, b), (n, h)),
-         lambda x, W, b: dict(zip(("x", "W", "b"), manual.linear_backward(G[(n, h)], x, W)))),
-        ("relu", {"x": rng.standard_normal((n, d))},
-         layer_sum(manual.relu, (n, d)), tensor_sum(F.relu, (n, d)),
-         lambda x: {"x": manual.relu_backward(G[(n, d)], x)}),
-        ("sigmoid", {"x": 3 * rng.standard_normal((n, d))},
-         layer_sum(manual.sigmoid, (n, d)), tensor_sum(F.sigmoid, (n, d)),
-         lambda x: {"x": manual.sigmoid_backward(G[(n, d)], x)}),
-        ("tanh", {"x": rng.standard_normal((n, d))},
-         layer_sum(lambda x: np.tanh(x), (n, d)), tensor_sum(F.tanh, (n, d)),
-         lambda x: {"x": manual.tanh_backward(G[(n, d)], x)}),
-        ("softmax_jacobian", {"z": rng.standard_normal((n, c))},
-         layer_sum(manual.softmax, (n, c)), tensor_sum(lambda z: z.softmax(1), (n, c)),
-         lambda z: {"z": np.einsum("nij,ni->nj", manual.softmax_jacobian(z), G[(n, c)])}),
-        ("softmax_backward", {"z": rng.standard_normal((n, c))},
-         layer_sum(manual.softmax, (n, c)), tensor_sum(lambda z: z.softmax(1), (n, c)),
-         lambda z: {"z": manual.softmax_backward(G[(n, c)], z)}),
-        ("softmax_cross_entropy", {"z": 2 * rng.standard_normal((n, c))},
-         lambda z: manual.softmax_cross_entropy(z, labels)[0],
-         lambda z: F.cross_entropy(z, labels),
-         lambda z: {"z": manual.softmax_cross_entropy(z, labels)[1]}),
-        ("mse", {"pred": rng.standard_normal((n, d))},
-         lambda pred: manual.mse(pred, G[(n, d)])[0],
-         lambda pred: F.mse_loss(pred, G[(n, d)]),
-         lambda pred: {"pred": manual.mse(pred, G[(n, d)])[1]}),
-        ("multi_margin", {"s": rng.standard_normal((n, c))},
-         lambda s: manual.multi_margin(s, labels)[0],
-         lambda s: F.multi_margin_loss(s, labels),
-         lambda s: {"s": manual.multi_margin(s, labels)[1]}),
-        ("batchnorm", {"x": rng.standard_normal((n, h)) * 2 + 1,
-                       "gamma": rng.standard_normal(h), "beta": rng.standard_normal(h)},
-         layer_sum(lambda x, gamma, beta: manual.batchnorm_forward(x, gamma, beta)[0], (n, h)),
-         tensor_sum(lambda x, gamma, beta: F.batch_norm(x, None, None, gamma, beta,
-                                                        training=True), (n, h)),
-         lambda x, gamma, beta: dict(zip(("x", "gamma", "beta"), manual.batchnorm_backward(
-             G[(n, h)], manual.batchnorm_forward(x, gamma, beta)[1])))),
-    ]
-    x = rng.standard_normal((n + 3, 3))
-    mlp_labels = rng.integers(0, 3, n + 3)
-    for batchnorm in (False, True):
-        params = mlp_params(rng, (3, 5, 4, 3), batchnorm)
-        cases.append((
-            "mlp_backprop" + (" (batchnorm)" if batchnorm else ""), params,
-            lambda **p: manual.mlp_backprop(x, mlp_labels, mlp_layers(p))[0],
-            lambda **p: tensor_mlp_loss(x, mlp_labels, mlp_layers(p)),
-            lambda **p: manual.mlp_backprop(x, mlp_labels, mlp_layers(p))[1]))
-    return cases
-
-
-def mlp_params(rng, dims, batchnorm):
-    """Random parameters for manual.mlp_backprop, flat: W1, b1, (gamma1, beta1,) W2, ..."""
-    params = {}
-    for k, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        params[f"W{k}"] = rng.standard_normal((d_out, d_in)) / np.sqrt(d_in)
-        params[f"b{k}"] = 0.1 * rng.standard_normal(d_out)
-        if batchnorm and k < len(dims) - 1:
-            params[f"gamma{k}"] = 1 + 0.1 * rng.standard_normal(d_out)
-            params[f"beta{k}"] = 0.1 * rng.standard_normal(d_out)
-    return params
-
-
-def mlp_layers(params):
-    """Flat names (W1, b1, gamma1, ...) -> the list of per-layer dicts mlp_backprop takes."""
-    layers = []
-    k = 1
-    while f"W{k}" in params:
-        layer = {"W": params[f"W{k}"], "b": params[f"b{k}"]}
-        if f"gamma{k}" in params:
-            layer["gamma"], layer["beta"] = params[f"gamma{k}"], params[f"beta{k}"]
-        layers.append(layer)
-        k += 1
-    return layers
-
-
-def tensor_mlp_loss(x, labels, layers):
-    """The network of manual.mlp_backprop as tensor expressions (autograd's side)."""
-    from . import functional as F
-    a = Tensor(x)
-    for i, layer in enumerate(layers):
-        a = F.linear(a, layer["W"], layer["b"])
-        if i < len(layers) - 1:
-            if "gamma" in layer:
-                a = F.batch_norm(a, None, None, layer["gamma"], layer["beta"], training=True)
-            a = a.relu()
-    return F.cross_entropy(a, labels)
-
-
-def adam_case(rng, steps=3):
-    """manual.adam_step against optim.Adam over a few steps: (name, {name: (ours, theirs)})."""
-    from . import manual
-    from .optim import Adam
-    p0, grads = rng.standard_normal((3, 2)), [rng.standard_normal((3, 2)) for _ in range(steps)]
-    settings = dict(lr=0.01, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1)
-    p = Tensor(p0.copy(), requires_grad=True)
-    opt = Adam([p], **settings)
-    ref, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
-    for t, g in enumerate(grads, start=1):
-        p.grad = Tensor(g.copy())
-        opt.step()
-        ref, m, v = manual.adam_step(ref, g, m, v, t, **settings)
-    return p.data.copy(), ref
-
-
-class DerivationReport:
-    """Rows of `check_derivations`: each hand gradient vs autograd and vs finite differences."""
-
-    def __init__(self, rows):
-        self.rows = rows   # (derivation, gradient, shape, vs_autograd, vs_numeric)
-
-    passed = property(lambda self: all(a.passed and (f is None or f.passed)
-                                       for *_, a, f in self.rows))
-
-    def __bool__(self):
-        return self.passed
-
-    def table(self):
-        head = ["derivation", "gradient", "shape", "vs autograd", "vs finite diff", "result"]
-        body, failures = [], []
-        for case, grad_name, shape, a, f in self.rows:
-            ok = a.passed and (f is None or f.passed)
-            body.append([case, grad_name, fmt_shape(shape), verdict(a),
-                         "n/a" if f is None else verdict(f), "ok" if ok else "FAIL"])
-            failures += [f"  FAIL {case}: " + r.describe_failure().replace("manual", "hand")
-                         .replace("autograd", ref) for r, ref in
-                         [(a, "autograd"), (f, "finite diff")] if r is not None and not r.passed]
-        lines = format_table(head, body)
-        n_bad = sum(row[-1] == "FAIL" for row in body)
-        lines.append("every hand derivation matches autograd and finite differences"
-                     if not n_bad else f"{n_bad} of {len(body)} hand gradients are WRONG")
-        return "\n".join(lines + failures)
-
-    __str__ = table
-
-
-def verdict(row):
-    err = "" if row.max_abs is None else f"{row.max_abs:.1e}"
-    return ("ok " if row.passed else "FAIL ") + err
-
-
-def check_derivations(seed=0, atol=1e-6, rtol=1e-5, fd_atol=1e-5, fd_rtol=1e-4, verbose=True):
-    """Check every derivation in manual.py against autograd and finite differences.
-
-    Inputs are random (seeded). Returns a DerivationReport (truthy when all
-    agree) and prints its table when verbose.
-    """
-    rng = np.random.default_rng(seed)
-    rows = []
-    for case, arrays, numpy_loss, tensor_loss, hand in derivation_cases(rng):
-        tensors = {k: Tensor(v, requires_grad=True, name=k) for k, v in arrays.items()}
-        auto = dict(zip(tensors, grad(tensor_loss(**tensors), list(tensors.values()))))
-        manual_grads = hand(**arrays)
-        numeric = numerical_gradients(numpy_loss, arrays)
-        vs_auto = compare_gradients(auto, manual_grads, atol, rtol, verbose=False)
-        vs_num = compare_gradients(numeric, manual_grads, fd_atol, fd_rtol, verbose=False)
-        for row in vs_auto.rows:
-            rows.append((case, row.name, row.shape, row, vs_num[row.name]))
-    try:
-        ours, theirs = adam_case(rng)
-    except ImportError:   # optim not available: nothing to compare adam_step with
-        pass
-    else:
-        cmp = compare_gradients({"param": ours}, {"param": theirs}, atol, rtol, verbose=False)
-        rows.append(("adam_step (vs optim.Adam)", "param", ours.shape, cmp["param"], None))
-    report = DerivationReport(rows)
-    if verbose:
-        print(report.table())
-    return report

@@ -1,4 +1,4 @@
-"""`tinygrad-edu` / `python -m tinygrad_edu`: see a model train, look at its graph, check gradients.
+"""tinygrad-edu (or python -m tinygrad_edu): see a model train, look at its graph, check gradients.
 
     tinygrad-edu demo                      train a BatchNorm MLP, check its gradients by hand,
                                            draw its graph (into demo_output/)
@@ -6,6 +6,11 @@
     tinygrad-edu check                     every derivation in manual.py vs autograd and
                                            finite differences (exit status 1 on a mismatch)
     tinygrad-edu train --dataset spirals --hidden 32,32 --optimizer adam --epochs 50
+
+Exit status: 0 when all went well; 1 when a gradient check fails, training diverges
+or a graph could not be rendered; 2 for a bad command line, refused before any work
+(also when no command is given: this help is printed); 130 when interrupted (Ctrl-C);
+141 when the output pipe closes early (tinygrad-edu check | head).
 """
 import argparse
 import os
@@ -15,6 +20,17 @@ import time
 import numpy as np
 
 DATASETS = ("moons", "blobs", "circles", "spirals")
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+# Bounds that keep a run on a laptop: wide enough for any 2-D toy problem, small
+# enough that a typo (--hidden 100000000) is refused instead of eating the memory.
+MAX_WIDTH, MAX_HIDDEN_LAYERS = 1024, 8
+# 20 points leave every class a few points on both sides of the 80/20 split.
+MIN_SAMPLES, MAX_SAMPLES = 20, 100_000
+MAX_EPOCHS, MAX_BATCH = 10_000, 100_000
+
+
+class TrainingDiverged(Exception):
+    """The loss became NaN or infinite: the step size is too large for this model."""
 
 
 # --- pieces shared by the commands ------------------------------------------------------------
@@ -36,67 +52,40 @@ def load_dataset(name, n_samples, seed):
     return data.train_test_split(X, y, test_size=0.2, seed=seed, stratify=y)
 
 
-def mlp_arrays(model):
-    """A tinygrad MLP's parameters as manual.mlp_backprop wants them, and the name map.
+def write_graph(dot, path):
+    """Write a drawing to exactly `path`; its format is the extension, in any case.
 
-    Returns (layers, rename): layers = [{"W", "b", ("gamma", "beta")}, ...] of
-    ndarrays, rename = {"W1": "fc1.weight", "gamma1": "bn1.weight", ...}.
-    """
-    layers, rename, k = [], {}, 1
-    while f"fc{k}" in model._modules:
-        fc, bn = model._modules[f"fc{k}"], model._modules.get(f"bn{k}")
-        layer = {"W": fc.weight.data, "b": fc.bias.data}
-        rename.update({f"W{k}": f"fc{k}.weight", f"b{k}": f"fc{k}.bias"})
-        if bn is not None:
-            layer.update(gamma=bn.weight.data, beta=bn.bias.data)
-            rename.update({f"gamma{k}": f"bn{k}.weight", f"beta{k}": f"bn{k}.bias"})
-        layers.append(layer)
-        k += 1
-    return layers, rename
-
-
-def check_model_gradients(model, X, y, verbose=True):
-    """Backprop by hand (manual.mlp_backprop) vs autograd for one full batch, in training mode.
-
-    Returns (loss tensor with its graph kept, GradientComparison).
-    """
-    from . import manual
-    from .check import compare_gradients
-    from .functional import cross_entropy
-    from .tensor import Tensor
-    model.train()
-    model.zero_grad()
-    # A training-mode forward updates BatchNorm's running statistics: put them back
-    # afterwards, so checking the gradients leaves the trained model as it was.
-    buffers = [(b, b.data.copy()) for _, b in model.named_buffers()]
-    loss = cross_entropy(model(Tensor(X)), y)
-    for b, saved in buffers:
-        b.data = saved
-    loss.backward(retain_graph=True)   # kept so the graph can be drawn afterwards
-    layers, rename = mlp_arrays(model)
-    _, grads = manual.mlp_backprop(X, y, layers, eps=model._modules["bn1"].eps
-                                   if "bn1" in model._modules else 1e-5)
-    return loss, compare_gradients(model, grads, rename=rename, verbose=verbose,
-                                   labels=("autograd", "manual.mlp_backprop"))
-
-
-def write_graph(dot, path_stem, fmt="svg"):
-    """Render to path_stem.<fmt> with Graphviz's dot; without dot, write path_stem.dot instead.
-
-    Returns (path written, True if rendered / False if it is the DOT text).
+    .svg, .png and .pdf are rendered by Graphviz's dot; without dot, the DOT text
+    goes to the same stem + ".dot" instead. .dot is the DOT text itself.
+    Returns (path written, True if it is `path`).
     """
     from . import viz
+    stem, ext = os.path.splitext(path)
+    fmt = ext[1:].lower()
+    if fmt == "dot":
+        return viz.save_dot(dot, path), True
+    folder, name = os.path.split(path)
+    # render_graph names its file <stem>.<lower-case format>; rendering to a side name
+    # and renaming keeps the user's "g.SVG", and never leaves a half-written file
+    part = os.path.join(folder, f".{name}.{os.getpid()}.part.{fmt}")
     try:
-        return viz.render_graph(dot, path_stem, fmt), True
+        viz.render_graph(dot, part, fmt)
+        os.replace(part, path)
     except viz.GraphvizNotFoundError:
-        return viz.save_dot(dot, path_stem + ".dot"), False
+        return viz.save_dot(dot, stem + ".dot"), False
+    finally:
+        if os.path.exists(part):
+            os.remove(part)
+    return path, True
 
 
-def no_dot_message(dot_paths, fmt="svg"):
-    """What to do when dot is missing: one message, however many graphs were written."""
+def no_dot_message(written):
+    """What to do when dot is missing, for [(DOT file written, file asked for)], in one message."""
     from . import viz
-    renders = "\n".join(f"    dot -T{fmt} {p} -o {os.path.splitext(p)[0]}.{fmt}" for p in dot_paths)
-    what = "the graphs were" if len(dot_paths) > 1 else "the graph was"
+    fmt = os.path.splitext(written[0][1])[1][1:].lower()
+    renders = "\n".join(f"    dot -T{os.path.splitext(wanted)[1][1:].lower()} {dot_path} "
+                        f"-o {wanted}" for dot_path, wanted in written)
+    what = "the graphs were" if len(written) > 1 else "the graph was"
     return (f"Graphviz's 'dot' program was not found on your PATH, so {what} saved as "
             f"DOT text instead of {fmt.upper()}.\nInstall Graphviz with one of:\n"
             f"{viz.INSTALL_COMMANDS}then render it with:\n{renders}")
@@ -158,17 +147,39 @@ def make_optimizer(name, params, lr):
     raise ValueError(f"unknown optimizer {name!r}; choose adam or sgd")
 
 
+def finite_loss(loss_fn, lr):
+    """loss_fn, raising TrainingDiverged at the first loss that is NaN or infinite.
+
+    Training on from there would only print NaN for every remaining epoch and
+    end with a model that predicts one class.
+    """
+    def checked(scores, labels):
+        loss = loss_fn(scores, labels)
+        if not np.isfinite(loss.item()):
+            raise TrainingDiverged(f"training diverged: the loss became {loss.item()}; "
+                                   f"try a smaller --lr (it was {lr:g})")
+        return loss
+    return checked
+
+
 def train_model(dims, batchnorm, dataset, optimizer, lr, epochs, batch_size, seed, n_samples):
     """Build, train and evaluate an MLP; returns (model, history, split data)."""
     from . import nn
+    from .data import DataLoader
     from .functional import cross_entropy
     from .training import fit
     X_tr, X_val, y_tr, y_val = load_dataset(dataset, n_samples, seed)
     model = nn.MLP(dims, batchnorm=batchnorm, generator=np.random.default_rng(seed))
     opt = make_optimizer(optimizer, model.parameters(), lr)
-    history = fit(model, cross_entropy, opt, (X_tr, y_tr), epochs=epochs,
-                  val=(X_val, y_val), batch_size=batch_size, seed=seed,
-                  log=lambda line: print("   " + line))
+    # BatchNorm1d can't normalise a batch of one sample in training mode. Like
+    # PyTorch users, drop that last batch (drop_last): the order is reshuffled every
+    # epoch, so a different sample sits out each time.
+    loader = DataLoader(X_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed,
+                        drop_last=batchnorm and len(X_tr) % batch_size == 1)
+    # the NaN or inf a diverging run produces is reported by finite_loss, in one line
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = fit(model, finite_loss(cross_entropy, lr), opt, loader, epochs=epochs,
+                      val=(X_val, y_val), log=lambda line: print("   " + line))
     return model, history, (X_tr, X_val, y_tr, y_val)
 
 
@@ -176,11 +187,10 @@ def train_model(dims, batchnorm, dataset, optimizer, lr, epochs, batch_size, see
 
 def demo(args):
     """Train a BatchNorm MLP, check its gradients against a hand derivation, draw its graph."""
-    from . import viz
-    from .training import evaluate
+    from .derivations import check_model_gradients
     from .functional import cross_entropy
+    from .training import evaluate
     start = time.perf_counter()
-    os.makedirs(args.out, exist_ok=True)
     dims = [2, 16, 16, 8, 8, 3]
     print(f"tinygrad_edu demo: MLP {'-'.join(map(str, dims))} with BatchNorm1d on "
           f"{args.dataset} ({args.samples} points, 80% train), Adam lr {args.lr}")
@@ -197,23 +207,30 @@ def demo(args):
     print("   " + result.table().replace("\n", "\n   "))
 
     print(f"3. pictures in {args.out}/")
-    full = viz.draw_graph(loss, model, modules="cluster", show=("order", "grads"), direction="TB")
-    layers = viz.draw_graph(loss, model, modules="collapse", show="grads", direction="TB")
-    n_tensors, n_ops = count_nodes(full)
-    unrendered = []
-    for dot, stem, what in [(full, "graph", f"every op ({n_tensors} tensors, {n_ops} ops), "
-                                            f"numbered in backward order"),
-                            (layers, "graph_layers", "one node per layer")]:
-        path, rendered = write_graph(dot, os.path.join(args.out, stem))
-        print(f"   {path}: computation graph, {what}")
-        if not rendered:
-            unrendered.append(path)
-    if unrendered:
-        print("   " + no_dot_message(unrendered).replace("\n", "\n   "))
+    draw_demo_graphs(loss, model, args.out)
     for path in save_plots(model, history, X_val, y_val, args.out, log=lambda s: print("   " + s)):
         print(f"   {path}")
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0 if result.passed else 1
+
+
+def draw_demo_graphs(loss, model, out):
+    """graph.svg (every op, backward order) and graph_layers.svg (one node per layer)."""
+    from . import viz
+    full = viz.draw_graph(loss, model, modules="cluster", show=("order", "grads"), direction="TB")
+    layers = viz.draw_graph(loss, model, modules="collapse", show="grads", direction="TB")
+    n_tensors, n_ops = count_nodes(full)
+    unrendered = []
+    for dot, name, what in [(full, "graph.svg", f"every op ({n_tensors} tensors, {n_ops} ops), "
+                                                f"numbered in backward order"),
+                            (layers, "graph_layers.svg", "one node per layer")]:
+        wanted = os.path.join(out, name)
+        path, rendered = write_graph(dot, wanted)
+        print(f"   {path}: computation graph, {what}")
+        if not rendered:
+            unrendered.append((path, wanted))
+    if unrendered:
+        print("   " + no_dot_message(unrendered).replace("\n", "\n   "))
 
 
 def graph(args):
@@ -221,8 +238,7 @@ def graph(args):
     from . import nn, viz
     from .functional import cross_entropy
     from .tensor import Tensor
-    dims = parse_ints(args.dims, "--dims")
-    rng = np.random.default_rng(args.seed)
+    dims, rng = args.dims, np.random.default_rng(args.seed)
     model = nn.MLP(dims, batchnorm=args.batchnorm, generator=rng)
     x = Tensor(rng.standard_normal((args.batch, dims[0])))
     loss = cross_entropy(model(x), rng.integers(0, dims[-1], args.batch))
@@ -230,22 +246,11 @@ def graph(args):
                          show=["order"] * args.backward_order + ["grads"] * args.grads,
                          modules=("collapse" if args.collapse else
                                   "cluster" if args.cluster else None), direction=args.rankdir)
-    stem, ext = os.path.splitext(args.out)
-    fmt = ext.lstrip(".").lower() or "svg"
-    if fmt in ("dot", "svg", "png", "pdf") and os.path.dirname(args.out):
-        os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    if fmt == "dot":
-        path = viz.save_dot(dot, args.out)
-    elif fmt in ("svg", "png", "pdf"):
-        path, rendered = write_graph(dot, stem, fmt)
-        if not rendered:   # the DOT text is there, but not the file asked for
-            print(f"tinygrad-edu graph: wrote {path}. " + no_dot_message([path], fmt),
-                  file=sys.stderr)
-            return 1
-    else:
-        print(f"tinygrad-edu graph: --out must end in .svg, .png, .pdf or .dot, got {args.out}",
+    path, rendered = write_graph(dot, args.out)
+    if not rendered:   # the DOT text is there, but not the file asked for
+        print(f"tinygrad-edu graph: wrote {path}. " + no_dot_message([(path, args.out)]),
               file=sys.stderr)
-        return 2
+        return 1
     n_tensors, n_ops = count_nodes(dot)
     print(f"wrote {path}: {n_tensors} tensors, {n_ops} ops")
     return 0
@@ -253,7 +258,7 @@ def graph(args):
 
 def check(args):
     """Every derivation in manual.py against autograd and finite differences."""
-    from .check import check_derivations
+    from .derivations import check_derivations
     print("hand-derived gradients (tinygrad_edu/manual.py) vs autograd and central finite "
           f"differences, random float64 inputs (seed {args.seed})")
     report = check_derivations(seed=args.seed)
@@ -262,11 +267,10 @@ def check(args):
 
 def train(args):
     """Train an MLP on a toy dataset and report accuracy (optionally plots in --out)."""
-    from .training import evaluate
     from .functional import cross_entropy
-    hidden = parse_ints(args.hidden, "--hidden") if args.hidden else []
+    from .training import evaluate
     n_classes = 3 if args.dataset in ("blobs", "spirals") else 2
-    dims = [2] + hidden + [n_classes]
+    dims = [2] + args.hidden + [n_classes]
     print(f"training MLP {'-'.join(map(str, dims))}{' with BatchNorm1d' if args.batchnorm else ''}"
           f" on {args.dataset}: {args.optimizer} lr {args.lr}, {args.epochs} epochs")
     model, history, (X_tr, X_val, y_tr, y_val) = train_model(
@@ -276,20 +280,114 @@ def train(args):
     _, val_acc = evaluate(model, cross_entropy, X_val, y_val)
     print(f"train accuracy {train_acc:.1%}   validation accuracy {val_acc:.1%}")
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
         for path in save_plots(model, history, X_val, y_val, args.out):
             print(f"wrote {path}")
     return 0
 
 
-def parse_ints(text, flag):
+# --- checking the command line before any work ------------------------------------------------
+#
+# Values are checked by argparse `type=` functions (their message follows "argument
+# --flag:"), combinations and output paths by each command's `validate`; both end in
+# Parser.error: one line, exit status 2.
+
+def int_in(low, high=None):
+    """An argparse type: an integer from low to high (no upper bound when high is None)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low:
+            least = {0: "a non-negative integer", 1: "a positive integer"}.get(
+                low, f"at least {low}")
+            raise argparse.ArgumentTypeError(f"must be {least}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
+        return value
+    return parse
+
+
+def learning_rate(text):
+    """An argparse type: a positive, finite float (nan, inf, 0 and negatives can't train)."""
     try:
-        values = [int(v) for v in text.split(",") if v.strip()]
+        value = float(text)
     except ValueError:
-        raise SystemExit(f"tinygrad-edu: {flag} takes comma-separated integers, got {text!r}")
-    if not values or min(values) < 1:
-        raise SystemExit(f"tinygrad-edu: {flag} needs positive sizes, got {text!r}")
-    return values
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def layer_sizes(fewest, most):
+    """An argparse type: comma-separated layer widths, 1 to MAX_WIDTH, fewest to most of them."""
+    def parse(text):
+        try:
+            sizes = [int(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"takes comma-separated integers, got {text!r}") from None
+        if not fewest <= len(sizes) <= most:
+            raise argparse.ArgumentTypeError(f"takes {fewest} to {most} sizes, got {text!r}")
+        if any(not 1 <= s <= MAX_WIDTH for s in sizes):
+            raise argparse.ArgumentTypeError(f"sizes must be from 1 to {MAX_WIDTH}, got {text!r}")
+        return sizes
+    return parse
+
+
+def graph_file(text):
+    """An argparse type: a file name ending in .svg, .png, .pdf or .dot (any case)."""
+    if os.path.splitext(text)[1][1:].lower() not in GRAPH_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"must end in .svg, .png, .pdf or .dot, got {text!r}")
+    return text
+
+
+def folder_problem(path):
+    """Create the folder `path` if needed; None if it can be written to, else why not."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        return f"cannot create the folder {path!r}: {e.strerror}"
+    if not os.access(path, os.W_OK):
+        return f"cannot write into the folder {path!r}"
+    return None
+
+
+def batchnorm_batch_problem(flag, size):
+    return (f"{flag} must be at least 2 with --batchnorm (BatchNorm1d computes statistics "
+            f"over the batch), got {size}")
+
+
+def validate_demo(args):
+    problem = folder_problem(args.out)
+    return problem and f"--out: {problem}"
+
+
+def validate_graph(args):
+    if args.batchnorm and args.batch < 2:
+        return batchnorm_batch_problem("--batch", args.batch)
+    if os.path.isdir(args.out):
+        return f"--out: {args.out!r} is a folder; give a file name such as graph.svg"
+    problem = folder_problem(os.path.dirname(args.out) or ".")
+    return problem and f"--out: {problem}"
+
+
+def validate_train(args):
+    if args.batchnorm and args.hidden and args.batch_size < 2:
+        return batchnorm_batch_problem("--batch-size", args.batch_size)
+    problem = args.out and folder_problem(args.out)
+    return problem and f"--out: {problem}"
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with a one-line error: the usage block of a command with a
+    dozen options would bury the line that says what is wrong."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -302,40 +400,28 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
         return super()._get_help_string(action)
 
 
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def add_training_options(p, dataset, samples, lr_help):
+    p.add_argument("--dataset", choices=DATASETS, default=dataset, help="toy 2-D dataset")
+    p.add_argument("--samples", type=int_in(MIN_SAMPLES, MAX_SAMPLES), default=samples,
+                   help=f"points in the dataset, {MIN_SAMPLES} to {MAX_SAMPLES}")
+    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=30,
+                   help=f"passes over the data, 1 to {MAX_EPOCHS}")
+    p.add_argument("--lr", type=learning_rate, default=0.01, help=lr_help)
+    p.add_argument("--seed", type=int_in(0), default=0,
+                   help="seed of the data and weights, 0 or more")
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="tinygrad-edu", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name, run, help):
-        p = sub.add_parser(name, help=help, description=run.__doc__,
-                           formatter_class=HelpFormatter)
-        p.set_defaults(run=run)
-        return p
-
-    p = command("demo", demo, "train a BatchNorm MLP, check its gradients by hand, draw its "
-                              "graph (start here)")
-    p.add_argument("--out", default="demo_output", help="output folder")
-    p.add_argument("--dataset", choices=DATASETS, default="spirals", help="toy 2-D dataset")
-    p.add_argument("--samples", type=positive_int, default=1200, help="points in the dataset")
-    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
-    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-
-    p = command("graph", graph, "draw the computation graph of an MLP's loss to a file")
-    p.add_argument("--dims", default="2,16,16,3", help="layer sizes, input to output")
+def add_graph_options(p):
+    p.add_argument("--dims", type=layer_sizes(2, MAX_HIDDEN_LAYERS + 2), default="2,16,16,3",
+                   help=f"layer sizes, input to output: 2 to {MAX_HIDDEN_LAYERS + 2} sizes, "
+                        f"each 1 to {MAX_WIDTH}")
     p.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear")
-    p.add_argument("--batch", type=positive_int, default=8, help="batch size of the random input")
-    p.add_argument("--out", default="graph.svg", help="file: .svg, .png, .pdf (need Graphviz's "
-                                                      "dot; without it the .dot is written) or "
-                                                      ".dot (DOT text)")
+    p.add_argument("--batch", type=int_in(1, MAX_BATCH), default=8,
+                   help=f"batch size of the random input, 1 to {MAX_BATCH} (2 or more with "
+                        f"--batchnorm)")
+    p.add_argument("--out", type=graph_file, default="graph.svg",
+                   help="file: .svg, .png, .pdf (need Graphviz's dot; without it the .dot is "
+                        "written) or .dot (DOT text); the extension may be in any case")
     p.add_argument("--collapse", action="store_true", help="one node per layer instead of per op")
     p.add_argument("--cluster", action="store_true", help="box the ops of each module")
     p.add_argument("--backward-order", action="store_true",
@@ -343,30 +429,72 @@ def build_parser():
     p.add_argument("--grads", action="store_true", help="run backward and show gradient norms")
     p.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
                    help="left to right or top to bottom")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch")
+    p.add_argument("--seed", type=int_in(0), default=0,
+                   help="seed of the weights and the batch, 0 or more")
 
-    p = command("check", check, "check every hand derivation in manual.py against autograd "
-                                "and finite differences (exit status 1 on a mismatch)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
 
-    p = command("train", train, "train an MLP on a toy dataset")
-    p.add_argument("--dataset", choices=DATASETS, default="moons", help="toy 2-D dataset")
-    p.add_argument("--hidden", default="16,16", help="hidden sizes ('' for none)")
+def add_train_options(p):
+    add_training_options(p, "moons", 600, "learning rate, a positive number")
+    p.add_argument("--hidden", type=layer_sizes(0, MAX_HIDDEN_LAYERS), default="16,16",
+                   help=f"hidden sizes, comma-separated ('' for none): up to "
+                        f"{MAX_HIDDEN_LAYERS} layers, each 1 to {MAX_WIDTH} wide")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
                    help="adam, or sgd with momentum 0.9")
-    p.add_argument("--lr", type=float, default=0.01, help="learning rate")
-    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="minibatch size")
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=32,
+                   help=f"minibatch size, 1 to {MAX_BATCH} (2 or more with --batchnorm)")
     p.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear")
-    p.add_argument("--samples", type=positive_int, default=600, help="points in the dataset")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
     p.add_argument("--out", default=None, help="folder for decision-boundary and loss plots")
+
+
+def build_parser():
+    from . import __version__
+    parser = Parser(prog="tinygrad-edu", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tinygrad-edu {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name, run, validate, help):
+        p = sub.add_parser(name, help=help, description=run.__doc__,
+                           formatter_class=HelpFormatter)
+        p.set_defaults(run=run, validate=validate, parser=p)
+        return p
+
+    p = command("demo", demo, validate_demo, "train a BatchNorm MLP, check its gradients by "
+                                             "hand, draw its graph (start here)")
+    p.add_argument("--out", default="demo_output", help="output folder")
+    add_training_options(p, "spirals", 1200, "Adam learning rate, a positive number")
+    add_graph_options(command("graph", graph, validate_graph,
+                              "draw the computation graph of an MLP's loss to a file"))
+    p = command("check", check, None, "check every hand derivation in manual.py against "
+                                      "autograd and finite differences (exit status 1 on a "
+                                      "mismatch)")
+    p.add_argument("--seed", type=int_in(0), default=0, help="seed of the random inputs, 0 or more")
+    add_train_options(command("train", train, validate_train, "train an MLP on a toy dataset"))
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    """Run the command line; returns the exit status (see the module docstring)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:   # a bare `tinygrad-edu`: say what there is to run
+        parser.print_help(sys.stderr)
+        return 2
+    problem = args.validate and args.validate(args)
+    if problem:
+        args.parser.error(problem)   # one line naming the option; exits with status 2
+    try:
+        return args.run(args)
+    except TrainingDiverged as e:
+        print(f"tinygrad-edu {args.command}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tinygrad-edu {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:   # `tinygrad-edu check | head`: the reader has all it wanted
+        # point stdout at devnull, or flushing it at exit raises the same error again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141   # 128 + SIGPIPE, what the shell reports for a program stopped by it
 
 
 if __name__ == "__main__":
