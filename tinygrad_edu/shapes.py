@@ -509,7 +509,7 @@ def masked_fill(input, mask, value):
 def take(input, index):
     """input.flatten()[index], of index's shape; negative indices count from the end."""
     index = index_of(index, "take")
-    n = input.size
+    n = input.numel()
     if index.size and not (-n <= index.min() and index.max() < n):
         raise IndexError(f"take: an index in {index.tolist()} is out of range for a tensor "
                          f"of {n} elements")
