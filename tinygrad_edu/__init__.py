@@ -27,3 +27,7 @@ from . import data, training
 from .serialization import save, load
 from . import viz, trace, manual
 from .check import compare_gradients
+# torch.autograd's layout: tg.autograd.grad is tg.grad, and tg.autograd.functional
+# (jacobian, hessian, vjp, jvp, hvp, vhp) is loaded here, after Tensor exists
+from . import autograd
+from .autograd import functional as _autograd_functional
