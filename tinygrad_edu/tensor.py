@@ -228,10 +228,17 @@ class Tensor:
 
     def detach_(self):
         """Cut this tensor from the graph in place: it becomes a leaf that doesn't require
-        grad (what used it before keeps its gradient path). A view can't: use detach()."""
+        grad. A view can't: use detach().
+
+        Unlike PyTorch, where what used the tensor before keeps its path (its graph
+        links ops, ours links tensors), a backward through such a use raises: the
+        change counts as a rewrite of the tensor's history (bump_history).
+        """
         if self._base is not None and self._data is not self._base._data:
             raise RuntimeError(f"detach_: can't detach a view (shape {self.shape} of a tensor "
                                f"of shape {self._base.shape}) in place; use detach() instead")
+        if self.requires_grad:
+            bump_history(self)
         self._op, self._parents, self._args, self._saved_version = None, (), (), ()
         self.requires_grad = False
         self._retains_grad = False

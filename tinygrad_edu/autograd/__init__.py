@@ -245,6 +245,12 @@ def check_versions(node):
         return
     changed = [(i, x, was) for i, (x, was, v) in enumerate(zip(node._parents, node._saved_version,
                                                                now)) if v != was]
+    for i, x, was in changed:
+        if x._rewritten > was and x._op is None and not x.requires_grad:
+            raise RuntimeError(
+                f"backward: input {i} of {op.name} (shape {x.shape}) was detached in place "
+                f"(detach_()) after {op.name} used it, so the gradient can't go back through "
+                f"it. Call detach_() after backward, or use detach() to get a new tensor.")
     if op.reads_inputs:
         names = ", ".join(
             f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
@@ -301,7 +307,8 @@ def register_hook(t, hook):
     key = id(t)
     entry = hooks.get(key)
     if entry is None:
-        entry = hooks[key] = (weakref.ref(t, lambda _, key=key: hooks.pop(key, None)), {})
+        # the dict is bound now: at interpreter exit this module's globals may be gone
+        entry = hooks[key] = (weakref.ref(t, lambda _, key=key, d=hooks: d.pop(key, None)), {})
     hook_id = next(_handle_ids)
     entry[1][hook_id] = hook
     return RemovableHandle(key, hook_id)
