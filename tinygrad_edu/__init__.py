@@ -42,3 +42,7 @@ from .shapes import (repeat_interleave, tile, roll, flip, fliplr, flipud, rot90,
                      atleast_2d, atleast_3d, diff, split, tensor_split, chunk, unbind, hstack,
                      vstack, row_stack, dstack, column_stack, gather, scatter, scatter_add,
                      index_select, index_add, masked_select, masked_fill, take, take_along_dim)
+# torch.autograd's layout: tg.autograd.grad is tg.grad, and tg.autograd.functional
+# (jacobian, hessian, vjp, jvp, hvp, vhp) is loaded here, after Tensor exists
+from . import autograd
+from .autograd import functional as _autograd_functional

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops
 from .autograd import (state, creation_site, check_finite, run_backward, seed_gradient,
-                       version_owner, bump_version, input_versions)
+                       version_owner, bump_version, bump_history, input_versions)
 
 
 # --- building graph nodes -------------------------------------------------------------
@@ -379,6 +379,24 @@ class Tensor:
         t._base = version_owner(self)
         return t
 
+    def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that doesn't require
+        grad. A view can't: use detach().
+
+        Unlike PyTorch, where what used the tensor before keeps its path (its graph
+        links ops, ours links tensors), a backward through such a use raises: the
+        change counts as a rewrite of the tensor's history (bump_history).
+        """
+        if self._base is not None and self._data is not self._base._data:
+            raise RuntimeError(f"detach_: can't detach a view (shape {self.shape} of a tensor "
+                               f"of shape {self._base.shape}) in place; use detach() instead")
+        if self.requires_grad:
+            bump_history(self)
+        self._op, self._parents, self._args, self._saved_version = None, (), (), ()
+        self.requires_grad = False
+        self._retains_grad = False
+        return self
+
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor after backward."""
         if not self.requires_grad:
@@ -386,20 +404,29 @@ class Tensor:
         self._retains_grad = True
         return self
 
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's .grad.
+    def register_hook(self, hook):
+        """Call hook(grad) each time backward (or grad()) has this tensor's full gradient.
 
-        `grad` is required unless self is a scalar (it is the gradient of some
-        final scalar with respect to self). The graph is freed afterwards unless
-        retain_graph=True; create_graph=True records the backward pass itself so
-        the resulting .grad can be differentiated again.
+        hook returns None or a Tensor of grad's shape and dtype that replaces the
+        gradient: for a leaf, before it accumulates into .grad; otherwise before it
+        flows on to the inputs (and into .grad after retain_grad()). Several hooks
+        run in registration order, each given the previous one's result. With
+        create_graph=True, grad is differentiable. Returns a handle: handle.remove().
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require grad and has no grad_fn (was "
-                "it computed from tensors with requires_grad=False, or under no_grad()?)")
-        seed = seed_gradient(self, None if grad is None else as_tensor(grad), "backward")
-        run_backward([self], [seed], retain_graph or create_graph, create_graph)
+        from .autograd import register_hook   # here, not at the top: this section is autograd's
+        return register_hook(self, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (see autograd.backward).
+
+        `gradient` is required unless self is a scalar (it is the gradient of some
+        final scalar with respect to self). The graph is freed afterwards unless
+        retain_graph=True (the default is create_graph); create_graph=True records
+        the backward pass itself so the resulting .grad can be differentiated again;
+        inputs=tensors accumulates into those only.
+        """
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_grad(self):
         self.grad = None

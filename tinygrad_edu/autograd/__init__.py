@@ -1,4 +1,9 @@
-"""The backward engine, grad(), the recording switches, and the version counters.
+"""The backward engine, grad(), backward(), tensor hooks, the recording switches, and
+the version counters: `tinygrad_edu.autograd`, used as `torch.autograd` is.
+
+A package (rather than autograd.py) only so that `tinygrad_edu.autograd.functional`
+(jacobian, hessian, vjp, jvp, hvp, vhp: built on grad) is importable as
+`torch.autograd.functional` is; this file is the whole engine.
 
 backward() in four steps:
   1. walk(): the graph behind the roots in topological order, with an explicit
@@ -12,14 +17,19 @@ backward() in four steps:
      broadcasting: the one place where that happens;
   4. give leaves (and tensors that asked with retain_grad()) their .grad, and
      free what each VJP that ran had kept, unless retain_graph=True.
+A tensor's hooks (register_hook) run when its total gradient is ready, before it
+is stored or flows on.
 
 Recording state (grad mode, anomaly mode, the running Module) is per thread, as
 in PyTorch: a no_grad() in one thread never changes what another records.
 """
 import inspect
+import itertools
+import os
 import sys
 import threading
 import traceback
+import weakref
 
 import numpy as np
 
@@ -30,7 +40,8 @@ class _State(threading.local):
     The class attributes are every new thread's starting values.
     """
     grad_enabled = True   # record operations for backward (no_grad turns it off)
-    anomaly = False       # detect_anomaly(): check every result for nan/inf
+    anomaly = False       # detect_anomaly(): remember where each op was created ...
+    check_nan = True      # ... and check every result for nan/inf
     module = None         # the nn.Module whose forward is running (for graph drawings)
 
 
@@ -124,35 +135,68 @@ def is_grad_enabled():
 
 
 class detect_anomaly:
-    """Raise at the first op whose forward or backward produces nan or inf.
+    """detect_anomaly(check_nan=True): raise at the first op whose forward or backward
+    produces nan or inf, naming the op and the line of user code that created it.
 
-    While active, every op remembers where it was created, so the error can
-    point at the line of user code responsible. Slow: for debugging only.
+    While active, every op remembers where it was created. check_nan=False only
+    remembers (as PyTorch). Slow: for debugging only.
     """
 
+    def __init__(self, check_nan=True):
+        self.check_nan = bool(check_nan)
+
     def __enter__(self):
-        self._prev = state.anomaly
-        state.anomaly = True
+        self._prev = state.anomaly, state.check_nan
+        state.anomaly, state.check_nan = True, self.check_nan
         return self
 
     def __exit__(self, *exc):
-        state.anomaly = self._prev
+        state.anomaly, state.check_nan = self._prev
         return False
 
     def __call__(self, fn):
-        return decorate(fn, type(self))
+        check_nan = self.check_nan
+        return decorate(fn, lambda: detect_anomaly(check_nan))
+
+
+class set_detect_anomaly:
+    """set_detect_anomaly(mode, check_nan=True): switch anomaly mode now; as a context
+    manager, restore the previous mode on exit."""
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = state.anomaly, state.check_nan
+        state.anomaly, state.check_nan = bool(mode), bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        state.anomaly, state.check_nan = self._prev
+        return False
+
+
+def is_anomaly_enabled():
+    return state.anomaly
+
+
+def is_anomaly_check_nan_enabled():
+    return state.check_nan
+
+
+# every frame in a file under this directory is ours, not the user's
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def creation_site():
     """The innermost stack frame outside tinygrad_edu (where the user created a node)."""
     for frame in reversed(traceback.extract_stack()[:-1]):
-        if "tinygrad_edu" not in frame.filename.replace("\\", "/").split("/")[-2:-1]:
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
             return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
     return "<unknown>"
 
 
 def check_finite(array, what, op, site):
-    if not np.all(np.isfinite(array)):
+    if state.check_nan and not np.all(np.isfinite(array)):
         bad = "nan" if np.isnan(array).any() else "inf"
         raise FloatingPointError(
             f"detect_anomaly: {what} of {op.name} produced {bad} "
@@ -201,6 +245,12 @@ def check_versions(node):
         return
     changed = [(i, x, was) for i, (x, was, v) in enumerate(zip(node._parents, node._saved_version,
                                                                now)) if v != was]
+    for i, x, was in changed:
+        if x._rewritten > was and x._op is None and not x.requires_grad:
+            raise RuntimeError(
+                f"backward: input {i} of {op.name} (shape {x.shape}) was detached in place "
+                f"(detach_()) after {op.name} used it, so the gradient can't go back through "
+                f"it. Call detach_() after backward, or use detach() to get a new tensor.")
     if op.reads_inputs:
         names = ", ".join(
             f"input {i} (shape {x.shape}{', name ' + repr(x.name) if x.name else ''}"
@@ -217,6 +267,74 @@ def check_versions(node):
                 f"recorded in-place operation after {op.name} used it, and the gradient can't "
                 f"go back through the history {op.name} saw. Use the tensor only after "
                 f"changing it, or clone() it before the in-place change.")
+
+
+# --- tensor hooks -------------------------------------------------------------------
+# Kept here, keyed by id(tensor), rather than in a slot of every Tensor: when no tensor
+# has a hook, backward checks only that this dict is empty, once. An entry goes when its
+# tensor dies (the weakref's callback), so a later tensor with the same id never sees it.
+
+hooks = {}   # id(tensor) -> (weakref to it, {handle id: hook} in registration order)
+_handle_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What register_hook returns: .remove() unregisters the hook (`with handle:` too)."""
+
+    def __init__(self, key, hook_id):
+        self._key, self.id = key, hook_id
+
+    def remove(self):
+        entry = hooks.get(self._key)
+        if entry is not None and entry[1].pop(self.id, None) is not None and not entry[1]:
+            del hooks[self._key]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def register_hook(t, hook):
+    """Call hook(grad) when t's gradient is fully computed; see Tensor.register_hook."""
+    if not t.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
+                           "require gradient")
+    if not callable(hook):
+        raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+    key = id(t)
+    entry = hooks.get(key)
+    if entry is None:
+        # the dict is bound now: at interpreter exit this module's globals may be gone
+        entry = hooks[key] = (weakref.ref(t, lambda _, key=key, d=hooks: d.pop(key, None)), {})
+    hook_id = next(_handle_ids)
+    entry[1][hook_id] = hook
+    return RemovableHandle(key, hook_id)
+
+
+def run_hooks(node, g, stored):
+    """node's hooks in registration order, each given the previous one's result."""
+    from ..tensor import Tensor
+    entry = hooks.get(id(node))
+    for hook in list(entry[1].values()) if entry is not None else ():
+        new = hook(g)
+        if new is None:
+            continue
+        name = getattr(hook, "__name__", repr(hook))
+        if not isinstance(new, Tensor):
+            raise TypeError(f"hook {name!r} returned a {type(new).__name__}; a tensor hook "
+                            f"must return a Tensor or None")
+        if new.shape != g.shape:
+            raise RuntimeError(f"hook {name!r} changed the shape of the gradient: it was given "
+                               f"shape {g.shape} and returned shape {new.shape}")
+        if new.dtype != g.dtype:
+            raise RuntimeError(f"hook {name!r} changed the dtype of the gradient: it was given "
+                               f"{g.dtype} and returned {new.dtype}")
+        remember_memory(new._data, stored)   # the caller may hold it: .grad gets a copy
+        g = new
+    return g
 
 
 # --- the graph walk -------------------------------------------------------------------
@@ -271,11 +389,14 @@ def leading_to(order, targets):
 
 # --- the engine ---------------------------------------------------------------
 
-def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None):
+def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None,
+                 accumulate=False):
     """Backpropagate `seeds` (gradients of `roots`) through the graph.
 
     With inputs=None, gradients accumulate into .grad of leaves (and of
-    tensors that called retain_grad()). Otherwise nothing's .grad changes and
+    tensors that called retain_grad()). Otherwise only what leads to `inputs`
+    runs, and either (accumulate=True, backward(inputs=...)) their .grad and that
+    of retain_grad() tensors on the way accumulate, or nothing's .grad changes and
     the gradients of `inputs` are returned as a dict {tensor: gradient}.
     """
     order = list(walk(roots, grad_only=True))
@@ -297,7 +418,9 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
 
+    hooked = hooks or None   # no hook anywhere (the usual case): nothing to look up per node
     prev_mode, anomaly = state.grad_enabled, state.anomaly
+    check = anomaly and state.check_nan
     state.grad_enabled = create_graph   # record the VJPs only when asked to
     # detect_anomaly checks each gradient (backprop_node), not the ops inside a
     # VJP: an inf there would be blamed on the backward() line, not on the op.
@@ -307,13 +430,17 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
             g = grads.pop(node, None)
             if g is None or (wanted is not None and node not in wanted):
                 continue   # no gradient reached it: nothing ran, nothing is freed
+            if hooked is not None and id(node) in hooked:
+                g = run_hooks(node, g, stored)   # g is complete: every consumer has run
             op = node._op
-            if inputs is not None:
-                if node in inputs:
-                    found[node] = g
-            elif op is None or node._retains_grad:
+            if inputs is None:
+                if op is None or node._retains_grad:
+                    store_grad(node, g, create_graph, stored)
+            elif node in inputs and not accumulate:
+                found[node] = g
+            elif accumulate and (node in inputs or node._retains_grad):
                 store_grad(node, g, create_graph, stored)
-            if op is not None and backprop_node(node, g, grads, wanted, anomaly):
+            if op is not None and backprop_node(node, g, grads, wanted, check):
                 if not retain_graph and op.reads:
                     # Free what the VJP read, as PyTorch frees saved tensors. An op that
                     # reads nothing (Add, Sum, Reshape) keeps its links: running its
@@ -395,7 +522,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     returned gradients are themselves differentiable (Hessian-vector products,
     gradient penalties).
     """
-    from .tensor import Tensor, as_tensor
+    from ..tensor import Tensor, as_tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -428,9 +555,74 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of `tensors` into .grad, all roots in ONE backward pass.
+
+    The same as backward() on sum(t * g for t, g in zip(tensors, grad_tensors)):
+    grad_tensors holds one gradient per tensor (None allowed for a scalar).
+    inputs=None: every leaf (and retain_grad() tensor) behind them gets its .grad;
+    inputs=tensor(s): only those (and retain_grad() tensors on the way) do.
+    retain_graph defaults to create_graph.
+    """
+    from ..tensor import Tensor, as_tensor
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"backward: got {len(tensors)} tensors and {len(grad_tensors)} "
+                           f"grad_tensors; give one gradient (or None) per tensor")
+    seeds = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: tensors[{i}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"backward: tensors[{i}] (shape {t.shape}) does not require grad and has no "
+                f"grad_fn (was it computed from tensors with requires_grad=False, or under "
+                f"no_grad()?)")
+        seeds.append(seed_gradient(t, None if g is None else as_tensor(g), "backward"))
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward: the `inputs` argument cannot be empty")
+        for i, x in enumerate(inputs):
+            if not isinstance(x, Tensor) or not x.requires_grad:
+                raise RuntimeError(f"backward: inputs[{i}] does not require grad, so no "
+                                   f"gradient can be accumulated into it")
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(list(tensors), seeds, retain_graph, create_graph, inputs, accumulate=True)
+
+
+class Function:
+    """Not supported: torch.autograd.Function is a custom op with a hand-written backward.
+
+    Every gradient here comes from the derivative table (ops.py), one line per
+    primitive, so that a learner finds each derivative in one place and
+    gradcheck covers them all. Write the function as a composition of tensor
+    operations instead: its gradient then comes for free.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        refuse_function()
+
+    def __init__(self, *args, **kwargs):
+        refuse_function()
+
+
+def refuse_function():
+    raise NotImplementedError(
+        "autograd.Function: custom Functions with a hand-written backward are not supported; "
+        "every gradient in tinygrad_edu comes from the derivative table (ops.py). Write the "
+        "function as a composition of tensor operations and autograd differentiates it.")
+
+
 def seed_gradient(out, g, who):
     """The gradient backward starts from: ones for a scalar, else the given `g`."""
-    from .tensor import Tensor
+    from ..tensor import Tensor
     if g is None:
         if out.numel() != 1:
             raise RuntimeError(
