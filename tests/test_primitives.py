@@ -18,7 +18,7 @@ from tinygrad_edu.tensor import apply
 
 EXPECTED = {
     "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "ReLU",
-    "Abs", "Sin", "Cos", "Where", "Cast", "Sum", "Max", "Reshape", "Permute", "Expand",
+    "Abs", "Sin", "Cos", "Where", "Expm1", "Log1p", "Atan2", "Cast", "Sum", "Max", "Reshape", "Permute", "Expand",
     "SumTo", "Index", "ScatterAdd", "Cat", "MatMul",
 }
 
@@ -107,6 +107,9 @@ CALLS = {
     "Abs": ([normal(3, 4)], ()),
     "Sin": ([normal(3, 4)], ()),
     "Cos": ([normal(3, 4)], ()),
+    "Expm1": ([normal(3, 4)], ()),
+    "Log1p": ([positive(3, 4)], ()),
+    "Atan2": ([normal(3, 4), normal(3, 4)], ()),
     "Where": ([normal(3, 4), normal(3, 4)], (normal(3, 4) > 0,)),
     "Cast": ([normal(3, 4)], (np.dtype(np.float32),)),
     "Sum": ([normal(3, 4)], ((1,), False)),
