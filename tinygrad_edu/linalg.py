@@ -31,13 +31,6 @@ def check_ndim(who, name, x, ndims):
         raise RuntimeError(f"{who}: {name} must be {expected}, got shape {x.shape}")
 
 
-def check_inner(who, a, b):
-    """The contracted sizes of a matrix product agree (else name the op, not MatMul)."""
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise RuntimeError(f"{who}: shapes {a.shape} and {b.shape} cannot be multiplied "
-                           f"({a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows)")
-
-
 def operands(input, other):
     a = as_tensor(input)
     return a, lift(other, a)
@@ -92,40 +85,35 @@ def kron(input, other):
     return (a * b).reshape(tuple(p * q for p, q in zip(sa, sb)))
 
 
-def mm(input, mat2):
-    a, b = operands(input, mat2)
-    check_ndim("mm", "input", a, (2,))
-    check_ndim("mm", "mat2", b, (2,))
-    check_inner("mm", a, b)
+def checked_product(who, input, other, ndims, names):
+    """MatMul after PyTorch's checks for `who`: each operand's ndim, batch and contracted sizes."""
+    a, b = operands(input, other)
+    check_ndim(who, names[0], a, (ndims[0],))
+    check_ndim(who, names[1], b, (ndims[1],))
+    if a.ndim == 3 and a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"{who}: batch sizes differ: shapes {a.shape} and {b.shape} "
+                           f"({who} does not broadcast; use matmul)")
+    rows = b.shape[-2 if b.ndim > 1 else 0]
+    if a.shape[-1] != rows:
+        raise RuntimeError(f"{who}: shapes {a.shape} and {b.shape} cannot be multiplied "
+                           f"({a.shape[-1]} against {rows})")
     return matmul(a, b)
+
+
+def mm(input, mat2):
+    return checked_product("mm", input, mat2, (2, 2), ("input", "mat2"))
 
 
 def bmm(input, mat2):
-    a, b = operands(input, mat2)
-    check_ndim("bmm", "input", a, (3,))
-    check_ndim("bmm", "mat2", b, (3,))
-    if a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape} "
-                           f"(bmm does not broadcast; use matmul)")
-    check_inner("bmm", a, b)
-    return matmul(a, b)
+    return checked_product("bmm", input, mat2, (3, 3), ("input", "mat2"))
 
 
 def mv(input, vec):
-    a, b = operands(input, vec)
-    check_ndim("mv", "input", a, (2,))
-    check_ndim("mv", "vec", b, (1,))
-    check_inner("mv", a, b)
-    return matmul(a, b)
+    return checked_product("mv", input, vec, (2, 1), ("input", "vec"))
 
 
 def dot(input, other):
-    a, b = operands(input, other)
-    check_ndim("dot", "input", a, (1,))
-    check_ndim("dot", "other", b, (1,))
-    if a.shape != b.shape:
-        raise RuntimeError(f"dot: the vectors have different lengths: {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return checked_product("dot", input, other, (1, 1), ("input", "other"))
 
 
 def vdot(input, other):

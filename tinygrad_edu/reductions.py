@@ -95,7 +95,7 @@ def cumprod(input, dim, *, dtype=None):
 
 # --- norms ----------------------------------------------------------------------------
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, *, dtype=None):
     """torch.norm: 'fro' (or a number) is the vector norm over dim (None: all elements)."""
     x = as_tensor(input)
     if p == "nuc":
@@ -127,7 +127,8 @@ def sort_indices(data, d, descending):
 
 
 def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) with values = input at the indices, sorted along dim."""
+    """(values, indices) with values = input at the indices, sorted along dim; always
+    stable (ties keep their order), which stable=False allows."""
     x = as_tensor(input)
     if x.ndim == 0:
         return SortResult(x * 1, wrap(np.zeros((), dtype=np.int64)))
@@ -141,7 +142,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The k largest (or smallest) values along dim and their indices, in sorted order."""
+    """The k largest (or smallest) values along dim and their indices, always in sorted
+    order (sorted=False leaves the order to the implementation in PyTorch too)."""
     x = as_tensor(input)
     size = x.shape[one_dim(x, dim, "topk")] if x.ndim else 1
     if not 0 <= k <= size:

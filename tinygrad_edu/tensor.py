@@ -730,7 +730,7 @@ class Tensor:
         return self._reductions().cumprod(self, dim, dtype=dtype)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        return self._reductions().norm(self, p, dim, keepdim, dtype)
+        return self._reductions().norm(self, p, dim, keepdim, dtype=dtype)
 
     def sort(self, dim=-1, descending=False, stable=False):
         return self._reductions().sort(self, dim, descending, stable)
