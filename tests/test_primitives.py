@@ -17,9 +17,9 @@ from tinygrad_edu import functional as F, ops
 from tinygrad_edu.tensor import apply
 
 EXPECTED = {
-    "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid", "ReLU",
-    "Abs", "Sin", "Cos", "Erf", "Where", "Cast", "Sum", "Max", "Reshape", "Permute", "Expand",
-    "SumTo", "Index", "ScatterAdd", "Cat", "MatMul",
+    "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Expm1", "Log1p", "Sqrt",
+    "Tanh", "Sigmoid", "ReLU", "Abs", "Sin", "Cos", "Erf", "Atan2", "Where", "Cast", "Sum", "Max",
+    "Reshape", "Permute", "Expand", "SumTo", "Index", "ScatterAdd", "Cat", "MatMul",
 }
 
 
@@ -108,6 +108,9 @@ CALLS = {
     "Sin": ([normal(3, 4)], ()),
     "Cos": ([normal(3, 4)], ()),
     "Erf": ([normal(3, 4)], ()),
+    "Expm1": ([normal(3, 4)], ()),
+    "Log1p": ([positive(3, 4)], ()),
+    "Atan2": ([normal(3, 4), normal(3, 4)], ()),
     "Where": ([normal(3, 4), normal(3, 4)], (normal(3, 4) > 0,)),
     "Cast": ([normal(3, 4)], (np.dtype(np.float32),)),
     "Sum": ([normal(3, 4)], ((1,), False)),

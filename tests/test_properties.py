@@ -115,10 +115,10 @@ def test_var_and_std_agree_with_numpy(data, shape, keepdims, correction, seed):
     if n - correction <= 0:
         return    # NumPy warns and gives nan/inf; nothing to compare
     np_axis = tuple(axis) if isinstance(axis, tuple) else axis
-    np.testing.assert_allclose(x.var(axis, keepdims, correction=correction).data,
+    np.testing.assert_allclose(x.var(axis, keepdim=keepdims, correction=correction).data,
                                x.data.var(axis=np_axis, keepdims=keepdims, ddof=correction),
                                rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(x.std(axis, keepdims, correction=correction).data,
+    np.testing.assert_allclose(x.std(axis, keepdim=keepdims, correction=correction).data,
                                x.data.std(axis=np_axis, keepdims=keepdims, ddof=correction),
                                rtol=1e-12, atol=1e-12)
 

@@ -512,3 +512,24 @@ def test_linear_takes_a_nested_list():
     layer = nn.Linear(3, 2)
     out = layer([[1.0, 2.0, 3.0]])
     np.testing.assert_allclose(out.data, layer(tg.tensor([[1.0, 2.0, 3.0]])).data)
+
+
+def test_amax_keeps_dims_when_asked_by_either_spelling():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.amax(1, keepdims=True).shape == (2, 1)
+    assert x.amin(axis=0, keepdims=True).shape == (1, 3)
+    assert x.amax(dim=1, keepdim=True).shape == (2, 1) and x.amax(1).shape == (2,)
+
+
+@needs_torch
+def test_var_and_std_take_pytorchs_positional_unbiased():
+    values = np.arange(12.0).reshape(3, 4) ** 1.5
+    x, t = tg.tensor(values), T(values)
+    for name in ("var", "std"):
+        for unbiased in (True, False):
+            ours = getattr(x, name)(1, unbiased)
+            np.testing.assert_allclose(ours.data, getattr(t, name)(1, unbiased).numpy())
+        np.testing.assert_allclose(getattr(x, name)(0, False, True).data,
+                                   getattr(t, name)(0, False, True).numpy())
+        with pytest.raises(TypeError, match="var: pass unbiased or correction, not both"):
+            getattr(x, name)(1, True, correction=0)

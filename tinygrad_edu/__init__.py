@@ -46,3 +46,15 @@ from .shapes import (repeat_interleave, tile, roll, flip, fliplr, flipud, rot90,
 # (jacobian, hessian, vjp, jvp, hvp, vhp) is loaded here, after Tensor exists
 from . import autograd
 from .autograd import functional as _autograd_functional
+from .pointwise import (remainder, fmod, floor, ceil, round, trunc, frac, sign, tan, sinh,
+                        cosh, asinh, acosh, atanh, asin, acos, atan, atan2, hypot, exp2,
+                        expm1, log1p, log2, log10, square, rsqrt, reciprocal, logaddexp,
+                        logaddexp2, fmax, fmin, nan_to_num, deg2rad, rad2deg, lerp, clamp_min,
+                        clamp_max, neg, negative, abs, absolute, isnan, isinf, isfinite,
+                        logical_and, logical_or, logical_not, logical_xor, eq, ne, lt, le, gt, ge)
+from .reductions import (prod, cumsum, cumprod, norm, sort, argsort, topk, median, all, any,
+                         count_nonzero)
+# torch.trace is x.trace() and linalg.trace: tg.trace is the backward-trace module.
+from .linalg import (outer, inner, tensordot, kron, einsum, take_diagonal as diagonal, diag,
+                     diag_embed, tril, triu, bmm, mm, mv, dot, vdot, matrix_power)
+from . import pointwise, reductions, linalg

@@ -14,7 +14,7 @@ __all__ = ["abs", "absolute", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "
            "subtract", "mul", "multiply", "div", "divide", "true_divide", "sum", "mean", "max",
            "min", "amax", "amin", "var", "std", "logsumexp", "softmax", "log_softmax", "argmax",
            "argmin", "all", "any", "reshape", "flatten", "squeeze", "unsqueeze", "transpose",
-           "swapaxes", "permute", "t", "broadcast_to", "dot", "masked_fill", "clone", "detach",
+           "swapaxes", "permute", "t", "broadcast_to", "masked_fill", "clone", "detach",
            "numel", "is_tensor", "is_floating_point"]
 
 
@@ -158,12 +158,12 @@ def amin(input, dim=None, keepdim=False):
     return as_tensor(input).amin(dim, keepdim)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False):
-    return as_tensor(input).var(dim, keepdim, correction=correction)
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return as_tensor(input).var(dim, unbiased, keepdim, correction=correction)
 
 
-def std(input, dim=None, *, correction=1, keepdim=False):
-    return as_tensor(input).std(dim, keepdim, correction=correction)
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return as_tensor(input).std(dim, unbiased, keepdim, correction=correction)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -230,17 +230,6 @@ def t(input):
 def broadcast_to(input, size):
     return as_tensor(input).broadcast_to(size)
 
-
-def dot(input, other):
-    """The inner product of two 1-D tensors (torch.dot; for matrices use matmul)."""
-    a, b = operands(input, other)
-    b = lift(b, a)
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expects two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    return a.dot(b)
-
-
-# --- other ----------------------------------------------------------------------------------
 
 def clone(input):
     return as_tensor(input).clone()

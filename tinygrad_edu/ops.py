@@ -157,6 +157,13 @@ exp = Op("Exp", np.exp,
 log = Op("Log", np.log,
          lambda g, y, x: g / x,
          math="y = ln x", rule="dy/dx = 1/x", reads="x")
+# Not exp(x) - 1 or log(1 + x): for |x| < 1e-8 those lose every digit (exp(1e-17) - 1 = 0).
+expm1 = Op("Expm1", np.expm1,
+           lambda g, y, x: g * (y + 1),
+           math="y = e^x - 1", rule="dy/dx = e^x = y + 1", reads="y")
+log1p = Op("Log1p", np.log1p,
+           lambda g, y, x: g / (x + 1),
+           math="y = ln(1 + x)", rule="dy/dx = 1/(1 + x)", reads="x")
 # Not x ** 0.5: Pow gets sqrt(-0.0) = +0.0 and its gradient +inf, where IEEE and PyTorch
 # say -0.0 and -inf; and 1/(2y) reads the output instead of computing another power.
 sqrt = Op("Sqrt", np.sqrt,
@@ -190,6 +197,14 @@ erf = Op("Erf", lambda x: np.asarray(erf_elementwise(x),
          lambda g, y, x: g * (2 / math.sqrt(math.pi) * (-(x * x)).exp()),
          math="y = erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt", rule="dy/dx = 2/sqrt(pi) e^(-x^2)",
          reads="x")
+
+# The arc tangent is no composition of the rows above in real arithmetic; atan2 gives
+# atan, asin and acos as compositions (pointwise.py).
+atan2 = Op("Atan2", np.arctan2,
+           lambda g, y, a, b: g * b / (a * a + b * b),
+           lambda g, y, a, b: -g * a / (a * a + b * b),
+           math="y = atan2(a, b), the angle of the point (b, a)",
+           rule="dy/da = b/(a^2 + b^2),  dy/db = -a/(a^2 + b^2)", reads="x", broadcasts=True)
 # The condition is a constant boolean array, passed as an argument.
 where = Op("Where", lambda a, b, cond: np.where(cond, a, b),
            lambda g, y, a, b, cond: g.masked_fill(~cond, 0),
@@ -242,6 +257,6 @@ cat = CatOp("Cat", lambda *xs_and_axis: np.concatenate(xs_and_axis[:-1], axis=xs
 matmul = Op("MatMul", np.matmul, matmul_vjp_a, matmul_vjp_b,
             math="y = a @ b", rule="dy/da = g b^T,  dy/db = a^T g", reads="x")
 
-PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, sqrt, tanh, sigmoid, relu,
-              absolute, sin, cos, erf, where, cast, sum_, max_, reshape, permute,
-              broadcast_to, sum_to, getitem, scatter_add, cat, matmul)
+PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, expm1, log1p, sqrt, tanh,
+              sigmoid, relu, absolute, sin, cos, erf, atan2, where, cast, sum_, max_, reshape,
+              permute, broadcast_to, sum_to, getitem, scatter_add, cat, matmul)

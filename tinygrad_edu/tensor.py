@@ -637,8 +637,8 @@ class Tensor:
     clamp = clip
 
     def sign(self):
-        """-1, 0 or 1 (off the graph: its derivative is zero wherever it exists)."""
-        return wrap(np.sign(self._data))
+        """-1, 0 or 1, with a zero gradient (as PyTorch: the result still requires grad)."""
+        return self._pointwise().sign(self)
 
     def isfinite(self):
         return wrap(np.isfinite(self._data))
@@ -674,7 +674,7 @@ class Tensor:
             return self.amin()
         return max_along(self, dim, keepdim, np.argmin, "min")
 
-    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def amax(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
         """Largest value over dim (an int, a tuple, or None for all); ties split the gradient."""
         axis, keepdims = reduction_args(self, "amax", axis, keepdims, dim, keepdim)
         if self.numel() == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
@@ -682,19 +682,23 @@ class Tensor:
                                f"empty; a maximum needs at least one element")
         return apply(ops.max_, (self,), (axis, keepdims))
 
-    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def amin(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
         return -(-self).amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
-        """Variance with Bessel's correction by default (correction=0: biased)."""
+    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,
+            keepdims=None):
+        """Variance with Bessel's correction by default (correction=0 or unbiased=False:
+        biased). PyTorch's signature: x.var(1, False) is the biased variance over dim 1."""
+        correction = correction_of(unbiased, correction, "var")
         axis, keepdims = reduction_args(self, "var", axis, keepdims, dim, keepdim)
         centered = self - self.mean(axis, keepdims=True)
         n = count(self.shape, axis)
         return (centered * centered).sum(axis, keepdims) / max(n - correction, 0)
 
-    def std(self, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
+    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,
+            keepdims=None):
         """sqrt(var); where the std is 0 its gradient is 0, as in PyTorch (not 0 * inf)."""
-        v = self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim)
+        v = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
         positive = v._data != 0   # nan (too few elements) stays nan
         return where(positive, where(positive, v, 1).sqrt(), 0)
 
@@ -715,11 +719,257 @@ class Tensor:
         return wrap(np.argmin(self._data, axis=pick(axis, dim),
                               keepdims=pick(keepdims, keepdim)))
 
-    def any(self, axis=None, keepdims=False):
-        return wrap(np.any(self._data, axis=axis, keepdims=keepdims))
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return self._reductions().any(self, pick(dim, axis), bool(pick(keepdim, keepdims)))
 
-    def all(self, axis=None, keepdims=False):
-        return wrap(np.all(self._data, axis=axis, keepdims=keepdims))
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return self._reductions().all(self, pick(dim, axis), bool(pick(keepdim, keepdims)))
+
+    # --- more math: one-line calls of pointwise.py, reductions.py, linalg.py ---
+    # Those modules are built on this one, so they are imported when first called (as F()).
+
+    @staticmethod
+    def _pointwise():
+        from . import pointwise
+        return pointwise
+
+    @staticmethod
+    def _reductions():
+        from . import reductions
+        return reductions
+
+    @staticmethod
+    def _linalg():
+        from . import linalg
+        return linalg
+
+    def __mod__(self, other):
+        return self._pointwise().remainder(self, other)
+
+    def __rmod__(self, other):
+        return self._pointwise().remainder(other, self)
+
+    def remainder(self, other):
+        return self._pointwise().remainder(self, other)
+
+    def fmod(self, other):
+        return self._pointwise().fmod(self, other)
+
+    def floor(self):
+        return self._pointwise().floor(self)
+
+    def ceil(self):
+        return self._pointwise().ceil(self)
+
+    def round(self, *, decimals=0):
+        return self._pointwise().round(self, decimals=decimals)
+
+    def trunc(self):
+        return self._pointwise().trunc(self)
+
+    def frac(self):
+        return self._pointwise().frac(self)
+
+    def tan(self):
+        return self._pointwise().tan(self)
+
+    def sinh(self):
+        return self._pointwise().sinh(self)
+
+    def cosh(self):
+        return self._pointwise().cosh(self)
+
+    def asinh(self):
+        return self._pointwise().asinh(self)
+
+    def acosh(self):
+        return self._pointwise().acosh(self)
+
+    def atanh(self):
+        return self._pointwise().atanh(self)
+
+    def asin(self):
+        return self._pointwise().asin(self)
+
+    def acos(self):
+        return self._pointwise().acos(self)
+
+    def atan(self):
+        return self._pointwise().atan(self)
+
+    def atan2(self, other):
+        return self._pointwise().atan2(self, other)
+
+    def hypot(self, other):
+        return self._pointwise().hypot(self, other)
+
+    def exp2(self):
+        return self._pointwise().exp2(self)
+
+    def expm1(self):
+        return self._pointwise().expm1(self)
+
+    def log1p(self):
+        return self._pointwise().log1p(self)
+
+    def log2(self):
+        return self._pointwise().log2(self)
+
+    def log10(self):
+        return self._pointwise().log10(self)
+
+    def square(self):
+        return self._pointwise().square(self)
+
+    def rsqrt(self):
+        return self._pointwise().rsqrt(self)
+
+    def reciprocal(self):
+        return self._pointwise().reciprocal(self)
+
+    def logaddexp(self, other):
+        return self._pointwise().logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return self._pointwise().logaddexp2(self, other)
+
+    def fmax(self, other):
+        return self._pointwise().fmax(self, other)
+
+    def fmin(self, other):
+        return self._pointwise().fmin(self, other)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return self._pointwise().nan_to_num(self, nan, posinf, neginf)
+
+    def deg2rad(self):
+        return self._pointwise().deg2rad(self)
+
+    def rad2deg(self):
+        return self._pointwise().rad2deg(self)
+
+    def lerp(self, end, weight):
+        return self._pointwise().lerp(self, end, weight)
+
+    def clamp_min(self, min):
+        return self._pointwise().clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return self._pointwise().clamp_max(self, max)
+
+    def neg(self):
+        return self._pointwise().neg(self)
+
+    def negative(self):
+        return self._pointwise().negative(self)
+
+    def absolute(self):
+        return self._pointwise().absolute(self)
+
+    def isnan(self):
+        return self._pointwise().isnan(self)
+
+    def isinf(self):
+        return self._pointwise().isinf(self)
+
+    def logical_not(self):
+        return self._pointwise().logical_not(self)
+
+    def logical_and(self, other):
+        return self._pointwise().logical_and(self, other)
+
+    def logical_or(self, other):
+        return self._pointwise().logical_or(self, other)
+
+    def logical_xor(self, other):
+        return self._pointwise().logical_xor(self, other)
+
+    def eq(self, other):
+        return self._pointwise().eq(self, other)
+
+    def ne(self, other):
+        return self._pointwise().ne(self, other)
+
+    def lt(self, other):
+        return self._pointwise().lt(self, other)
+
+    def le(self, other):
+        return self._pointwise().le(self, other)
+
+    def gt(self, other):
+        return self._pointwise().gt(self, other)
+
+    def ge(self, other):
+        return self._pointwise().ge(self, other)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return self._reductions().prod(self, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return self._reductions().cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return self._reductions().cumprod(self, dim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return self._reductions().norm(self, p, dim, keepdim, dtype=dtype)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return self._reductions().sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self._reductions().argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return self._reductions().topk(self, k, dim, largest, sorted)
+
+    def median(self, dim=None, keepdim=False):
+        return self._reductions().median(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return self._reductions().count_nonzero(self, dim)
+
+    def outer(self, vec2):
+        return self._linalg().outer(self, vec2)
+
+    def inner(self, other):
+        return self._linalg().inner(self, other)
+
+    def kron(self, other):
+        return self._linalg().kron(self, other)
+
+    def mm(self, mat2):
+        return self._linalg().mm(self, mat2)
+
+    def bmm(self, mat2):
+        return self._linalg().bmm(self, mat2)
+
+    def mv(self, vec):
+        return self._linalg().mv(self, vec)
+
+    def vdot(self, other):
+        return self._linalg().vdot(self, other)
+
+    def matrix_power(self, n):
+        return self._linalg().matrix_power(self, n)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return self._linalg().take_diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        return self._linalg().diag(self, diagonal)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return self._linalg().diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return self._linalg().trace(self)
+
+    def tril(self, diagonal=0):
+        return self._linalg().tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return self._linalg().triu(self, diagonal)
 
     # --- shape ------------------------------------------------------------------------------
 
@@ -805,7 +1055,7 @@ class Tensor:
         return matmul(self, other)
 
     def dot(self, other):
-        return matmul(self, other)
+        return self._linalg().dot(self, other)
 
     def where(self, condition, other):
         """PyTorch's x.where(condition, y): x where condition is True, else y."""
@@ -1055,6 +1305,18 @@ def reduction_args(t, who, axis, keepdims, dim, keepdim):
         raise ValueError(f"{who}: dim {axis} names an axis more than once")
     axes = tuple(sorted(normalized))
     return (axes if t.ndim else None), keepdims
+
+
+def correction_of(unbiased, correction, who):
+    """PyTorch's two spellings of Bessel's correction: unbiased=True/False or correction=n."""
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{who}: pass unbiased or correction, not both")
+    if unbiased is not None:
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"{who}: unbiased must be True or False, got {unbiased!r} (for "
+                            f"the dims, pass dim=)")
+        return int(unbiased)
+    return 1 if correction is None else correction
 
 
 def count(shape, axis):
