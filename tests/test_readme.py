@@ -34,3 +34,22 @@ def test_readme_section_snippets_run(blocks, tmp_path, monkeypatch):
         if "tune_malloc" in code:                    # process-wide: tested in a subprocess
             continue
         exec(compile(code, str(README), "exec"), namespace)
+
+
+DOCS = sorted((README.parent / "docs").glob("*.md"))
+
+
+@pytest.mark.parametrize("page", DOCS, ids=lambda p: p.name)
+def test_docs_snippets_run_and_print_what_the_page_shows(page, tmp_path, monkeypatch, capsys):
+    """Each ```python block of a docs page runs (in one namespace per page); where a plain
+    ``` block follows it, that is exactly what it prints."""
+    monkeypatch.chdir(tmp_path)
+    text = page.read_text(encoding="utf-8")
+    pairs = re.findall(r"^```python\n(.*?)^```\n(?:```\n(.*?)^```\n)?", text, flags=re.M | re.S)
+    assert pairs, f"{page.name} has no Python example"
+    namespace = {"__name__": "__docs__"}
+    for code, shown in pairs:
+        exec(compile(code, str(page), "exec"), namespace)
+        printed = capsys.readouterr().out
+        if shown:
+            assert printed == shown, f"{page.name}: the example prints\n{printed}"

@@ -13,6 +13,7 @@ import numpy as np
 from .. import ops
 from ..tensor import (Tensor, apply, as_tensor, default_generator, normalize_axis,
                       reduction_args, where, wrap)
+from ..shapes import pad  # noqa: F401  (F.pad, as PyTorch; its home is shapes.py)
 
 
 def relu(x):
