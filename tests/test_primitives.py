@@ -14,6 +14,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import functional as F, ops
+from tinygrad_edu.autograd import walk
 from tinygrad_edu.tensor import apply
 
 EXPECTED = {
@@ -177,16 +178,8 @@ def test_a_tracked_change_of_what_a_vjp_reads_raises(op):
 
 
 def graph_ops(out):
-    """Every op in the graph behind `out` (iterative walk)."""
-    seen, stack, found = set(), [out], set()
-    while stack:
-        t = stack.pop()
-        if t in seen or t._op is None:
-            continue
-        seen.add(t)
-        found.add(t._op)
-        stack.extend(t._parents)
-    return found
+    """Every op in the graph behind `out` (the engine's one walk)."""
+    return {t._op for t in walk([out]) if t._op is not None}
 
 
 def test_composites_record_only_primitives():

@@ -389,6 +389,32 @@ def leading_to(order, targets):
 
 # --- the engine ---------------------------------------------------------------
 
+def plan(roots, inputs):
+    """The pass's nodes in topological order, validated, and (for inputs) those that lead to them."""
+    order = list(walk(roots, grad_only=True))
+    wanted = None
+    if inputs is not None:
+        wanted = leading_to(order, inputs)
+        if not inputs <= wanted:
+            validate(order)   # a freed node may hide the path: say so, not "unused"
+    validate(order if wanted is None else [n for n in order if n in wanted])
+    return order, wanted
+
+
+def seed_pass(roots, seeds, create_graph):
+    """The gradient dict seeded at the roots, and the memory no .grad may share."""
+    if not create_graph:
+        seeds = [s.detach() for s in seeds]
+    # ids of the memory given to some .grad (or owned by the caller): never share it
+    stored = set()
+    for s in seeds:
+        remember_memory(s._data, stored)
+    grads = {}
+    for root, seed in zip(roots, seeds):
+        grads[root] = seed if root not in grads else grads[root] + seed
+    return grads, stored
+
+
 def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None,
                  accumulate=False):
     """Backpropagate `seeds` (gradients of `roots`) through the graph.
@@ -399,24 +425,10 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     of retain_grad() tensors on the way accumulate, or nothing's .grad changes and
     the gradients of `inputs` are returned as a dict {tensor: gradient}.
     """
-    order = list(walk(roots, grad_only=True))
-    wanted = None
-    if inputs is not None:
-        inputs = set(inputs)   # a set: `in` on a list would call Tensor.__eq__
-        wanted = leading_to(order, inputs)
-        if not inputs <= wanted:
-            validate(order)   # a freed node may hide the path: say so, not "unused"
-    validate(order if wanted is None else [n for n in order if n in wanted])
+    inputs = None if inputs is None else set(inputs)   # a set: `in` on a list calls __eq__
+    order, wanted = plan(roots, inputs)
     found = {}
-    if not create_graph:
-        seeds = [s.detach() for s in seeds]
-    # ids of the memory given to some .grad (or owned by the caller): never share it
-    stored = set()
-    for s in seeds:
-        remember_memory(s._data, stored)
-    grads = {}
-    for root, seed in zip(roots, seeds):
-        grads[root] = seed if root not in grads else grads[root] + seed
+    grads, stored = seed_pass(roots, seeds, create_graph)
 
     hooked = hooks or None   # no hook anywhere (the usual case): nothing to look up per node
     prev_mode, anomaly = state.grad_enabled, state.anomaly
