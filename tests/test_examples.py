@@ -169,6 +169,66 @@ def test_digits_mlp_reaches_95_percent():
     assert r["test_acc"] >= 0.95
 
 
+# --- makemore_mlp ------------------------------------------------------------------------
+
+NINJA_TENSORS = ["emb", "embcat", "hprebn", "bnmeani", "bndiff", "bndiff2", "bnvar", "bnvar_inv",
+                 "bnraw", "hpreact", "h", "logits", "logit_maxes", "norm_logits", "counts",
+                 "counts_sum", "counts_sum_inv", "probs", "logprobs",
+                 "C", "W1", "b1", "bngain", "bnbias", "W2", "b2"]
+
+
+def test_makemore_data_vocabulary_and_split():
+    r = quick("makemore_mlp")
+    assert r["vocab"] == "." + "abcdefghijklmnopqrstuvwxyz"
+    assert r["splits"] == (800, 100, 100)
+    ex = load("makemore_mlp")
+    stoi, _ = ex.vocabulary(["emma"])
+    X, Y = ex.build_dataset(["emma"], stoi)
+    e, m, a = stoi["e"], stoi["m"], stoi["a"]
+    assert X.tolist() == [[0, 0, 0], [0, 0, e], [0, e, m], [e, m, m], [m, m, a]]
+    assert Y.tolist() == [e, m, m, a, 0]
+    assert str(X.dtype) == "int64"
+
+
+def test_makemore_backprop_ninja_every_gradient_matches_the_hand_derivation():
+    r = quick("makemore_mlp")
+    rows = {name: (exact, approx, diff) for name, exact, approx, diff in r["ninja_rows"]}
+    assert sorted(rows) == sorted(NINJA_TENSORS)
+    for name, (_, approx, diff) in rows.items():
+        assert approx and diff < 1e-10, name
+    for name, _, approx, diff in r["shortcut_rows"]:      # dlogits and fused BatchNorm
+        assert approx and diff < 1e-10, name
+    assert r["ninja_loss_gap"] < 1e-12                    # step by step = F.cross_entropy
+
+
+def test_makemore_hand_derivation_catches_a_wrong_formula():
+    # the comparison is not vacuous: the biased variance (1/n) in the fused BatchNorm
+    # formula, where the forward used 1/(n - 1), is caught
+    import tinygrad_edu as tg
+    ex = load("makemore_mlp")
+    g = tg.Generator().manual_seed(0)
+    p = ex.init_parameters(g)
+    Xb = tg.randint(0, 27, (16, 3), generator=g)
+    Yb = tg.randint(0, 27, (16,), generator=g)
+    loss, t = ex.forward_step_by_step(p, Xb, Yb)
+    loss.backward()
+    d = ex.gradients_by_hand(p, t, Xb, Yb)
+    assert (d["hprebn"] - t["hprebn"].grad).abs().max().item() < 1e-12
+    n, dh, xhat = 16, t["hpreact"].grad, t["bnraw"].detach()
+    wrong = p["bngain"].detach() * t["bnvar_inv"].detach() / n * (
+        n * dh - dh.sum(0) - xhat * (dh * xhat).sum(0))
+    assert (wrong - t["hprebn"].grad).abs().max().item() > 1e-6
+
+
+def test_makemore_trains_and_samples_names():
+    r = quick("makemore_mlp")
+    first = r["log"][0][1]                               # the first minibatch's loss
+    assert first > 3.0 and r["losses"]["train"] < first - 0.5
+    assert r["losses"]["train"] < 2.6 and r["losses"]["dev"] < 2.8
+    assert len(r["names"]) == 5
+    assert all(set(name) <= set("abcdefghijklmnopqrstuvwxyz") for name in r["names"])
+
+
 # --- running as scripts ------------------------------------------------------------------
 
 def test_a_script_runs_from_the_command_line_and_saves_its_plot(tmp_path):
