@@ -65,7 +65,7 @@ class LabBatchNorm(nn.Module):
     def forward(self, x):
         if self.training:
             mean, var = x.mean(0), x.var(0, correction=0)
-            # statistics, not part of the graph: update the arrays directly
+            # statistics, not part of the graph: .data is off the graph, as in PyTorch
             k = self.keep
             self.running_mean.data = k * self.running_mean.data + (1 - k) * mean.data
             self.running_var.data = k * self.running_var.data + (1 - k) * var.data
@@ -112,7 +112,7 @@ class LabAdam(optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
 
     def init_state(self, p, group):
-        return {"step": 0, "m": np.zeros_like(p.data), "v": np.zeros_like(p.data)}
+        return {"step": 0, "m": np.zeros_like(p.numpy()), "v": np.zeros_like(p.numpy())}
 
     def update(self, param, grad, group, state):
         (b1, b2), eps = group["betas"], group["eps"]
@@ -139,29 +139,29 @@ def hand_gradients(model, X, labels):
     fcs, norms = list(model.fcs), list(model.norms)
     a, saved = X, []
     for fc, bn in zip(fcs, norms):
-        z = a @ fc.weight.data.T + fc.bias.data
+        z = a @ fc.weight.numpy().T + fc.bias.numpy()
         s = np.sqrt(z.var(0) + bn.eps)
         zhat = (z - z.mean(0)) / s
-        u = bn.weight.data * zhat + bn.bias.data
+        u = bn.weight.numpy() * zhat + bn.bias.numpy()
         saved.append((a, zhat, s, u))
         a = np.maximum(u, 0)
-    logits = a @ model.out.weight.data.T + model.out.bias.data
+    logits = a @ model.out.weight.numpy().T + model.out.bias.numpy()
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     dz = p - np.eye(logits.shape[1])[labels]
     dz /= len(labels)
     grads = {"out.weight": dz.T @ a, "out.bias": dz.sum(0)}
-    da = dz @ model.out.weight.data
+    da = dz @ model.out.weight.numpy()
     for k in reversed(range(len(fcs))):
         a_in, zhat, s, u = saved[k]
         du = da * (u > 0)
         grads[f"norms.{k}.weight"] = (du * zhat).sum(0)
         grads[f"norms.{k}.bias"] = du.sum(0)
-        gamma = norms[k].weight.data
+        gamma = norms[k].weight.numpy()
         dz = gamma / s * (du - du.mean(0) - zhat * (du * zhat).mean(0))
         grads[f"fcs.{k}.weight"] = dz.T @ a_in
         grads[f"fcs.{k}.bias"] = dz.sum(0)
-        da = dz @ fcs[k].weight.data
+        da = dz @ fcs[k].weight.numpy()
     return grads
 
 
@@ -180,7 +180,7 @@ def train(model, opt, data, epochs, check_by_hand=False, every=20):
             # the running statistics were already updated, but training mode does not use them
             by_hand = hand_gradients(model, Xtr, ytr)
             for name, p in model.named_parameters():
-                worst = max(worst, float(np.abs(p.grad.data - by_hand[name]).max()))
+                worst = max(worst, float(np.abs(p.grad.numpy() - by_hand[name]).max()))
         opt.step()
         if epoch % every == 0 or epoch == 1:
             model.eval()

@@ -50,7 +50,7 @@ def sigmoid_mlp(seed=1):
 
 def hand_backward(model, X, Y):
     """dL/dW, dL/db of L = mean over all n*t entries of (A_out - Y)^2, by the chain rule."""
-    W1, b1, W2, b2 = (p.data for p in model.parameters())
+    W1, b1, W2, b2 = (p.numpy() for p in model.parameters())
     A1 = 1 / (1 + np.exp(-(X @ W1.T + b1)))
     A2 = 1 / (1 + np.exp(-(A1 @ W2.T + b2)))
     delta_out = 2 * (A2 - Y) / Y.size * A2 * (1 - A2)        # dL/dZ_out

@@ -62,7 +62,7 @@ def train_perceptron(X, y, lr, epochs):
             z = tg.Tensor(xi) @ w + b
             y_hat = (z >= 0).to(tg.float64)          # a constant: comparisons have no gradient
             ((y_hat - yi) * z).backward()
-            assert np.allclose(w.grad.data, (y_hat.item() - yi) * xi)   # the hand rule
+            assert np.allclose(w.grad.numpy(), (y_hat.item() - yi) * xi)   # the hand rule
             wrong += int(y_hat.item() != yi)
             sgd_step([w, b], lr)
         mistakes.append(wrong)
@@ -77,8 +77,8 @@ def train_adaline_full_batch(X, y, lr, epochs):
         z = Xt @ w + b
         loss = mse_loss(z, tg.Tensor(y))
         loss.backward()
-        by_hand = -2.0 * X.T @ (y - z.data) / len(y)
-        assert np.allclose(w.grad.data, by_hand), "autograd and the Widrow-Hoff formula disagree"
+        by_hand = -2.0 * X.T @ (y - z.numpy()) / len(y)
+        assert np.allclose(w.grad.numpy(), by_hand), "autograd and the Widrow-Hoff formula disagree"
         losses.append(loss.item())
         sgd_step([w, b], lr)
     return w, b, losses

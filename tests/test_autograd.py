@@ -55,7 +55,7 @@ def test_fan_out_to_many_consumers():
     y = x.exp().sum() + (x * 3).sum() + x.tanh().sum() + x[0]
     y.backward()
     d = np.array([0.5, -1.0])
-    np.testing.assert_allclose(x.grad.data, np.exp(d) + 3 + 1 - np.tanh(d) ** 2 + [1, 0])
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(d) + 3 + 1 - np.tanh(d) ** 2 + [1, 0])
 
 
 def test_repeated_index_scatter_adds():
@@ -151,7 +151,7 @@ def test_intermediates_survive_backward_with_retain_graph():
     y.backward(retain_graph=True)
     assert ref() is not None
     y.backward()                       # and it can be used again
-    np.testing.assert_allclose(x.grad.data, 4 * np.exp(2 * np.array([1.0, 2.0])))
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp(2 * np.array([1.0, 2.0])))
 
 
 def test_two_leaves_never_share_a_grad_array():
@@ -258,7 +258,7 @@ def test_inplace_change_after_backward_is_fine():
         x.data -= 0.1 * x.grad.data    # an optimizer step
     x.grad = None
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.6, 3.2])   # 2x at the updated x
+    np.testing.assert_allclose(x.grad.numpy(), [1.6, 3.2])   # 2x at the updated x
 
 
 def test_setitem_on_a_tensor_that_requires_grad_raises():
@@ -370,7 +370,7 @@ def test_detach_cuts_the_graph_and_shares_data():
     assert x.grad.tolist() == [2.0, 4.0]     # d counted as a constant
     d2 = x.detach()
     d2.data[0] = 7.0
-    assert x.data[0] == 7.0                  # same memory, as in PyTorch
+    assert x.numpy()[0] == 7.0                  # same memory, as in PyTorch
 
 
 def test_is_leaf_and_requires_grad_():
@@ -430,7 +430,7 @@ def test_hessian_vector_product_with_create_graph():
     v = tg.tensor([1.0, -1.0])
     (hv,) = tg.grad((g * v).sum(), x)
     hessian = np.array([[6.0, 1.0], [1.0, 12.0]])
-    np.testing.assert_allclose(hv.data, hessian @ v.data)
+    np.testing.assert_allclose(hv.numpy(), hessian @ v.numpy())
 
 
 def test_gradient_penalty_backward():
@@ -438,7 +438,7 @@ def test_gradient_penalty_backward():
     x = leaf([1.0, -2.0])
     (g,) = tg.grad((x ** 3).sum(), x, create_graph=True)
     (g * g).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 36 * np.array([1.0, -2.0]) ** 3)
+    np.testing.assert_allclose(x.grad.numpy(), 36 * np.array([1.0, -2.0]) ** 3)
 
 
 def test_backward_with_create_graph_gives_a_differentiable_grad():
@@ -491,7 +491,7 @@ def test_without_detect_anomaly_nan_passes_silently():
     x = leaf([0.0, 4.0])
     with np.errstate(divide="ignore", invalid="ignore"):
         x.sqrt().sum().backward()
-    assert np.isinf(x.grad.data[0])
+    assert np.isinf(x.grad.numpy()[0])
 
 
 # --- numerical stability: no warnings, finite results ---------------------------------
@@ -514,18 +514,18 @@ def test_cross_entropy_on_logits_of_1000(strict_numpy):
     loss = F.cross_entropy(logits, [1, 0, 2])
     loss.backward()
     assert np.isclose(loss.item(), 4000.0 / 3)
-    assert np.all(np.isfinite(logits.grad.data))
+    assert np.all(np.isfinite(logits.grad.numpy()))
     expected = np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 0]]) / 3
-    np.testing.assert_allclose(logits.grad.data, expected, atol=1e-12)
+    np.testing.assert_allclose(logits.grad.numpy(), expected, atol=1e-12)
 
 
 def test_softmax_family_on_logits_of_1000(strict_numpy):
     x = leaf([[1000.0, -1000.0], [-1000.0, -1000.0]])
     for out in (x.softmax(1), x.log_softmax(1), x.logsumexp(1), x.logsumexp()):
         (out * out).sum().backward()
-        assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(x.grad.data))
+        assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(x.grad.numpy()))
         x.grad = None
-    np.testing.assert_allclose(x.softmax(1).data, [[1.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_allclose(x.softmax(1).numpy(), [[1.0, 0.0], [0.5, 0.5]])
 
 
 def test_sigmoid_of_1000(strict_numpy):

@@ -113,8 +113,8 @@ def test_a_model_and_a_manual_backward_function():
     cross_entropy(model(tg.Tensor(X)), y).backward()
 
     def my_backward(m, slip=0.0):
-        layers = [{"W": m.fc1.weight.data, "b": m.fc1.bias.data},
-                  {"W": m.fc2.weight.data, "b": m.fc2.bias.data}]
+        layers = [{"W": m.fc1.weight.numpy(), "b": m.fc1.bias.numpy()},
+                  {"W": m.fc2.weight.numpy(), "b": m.fc2.bias.numpy()}]
         _, grads = manual.mlp_backprop(X, y, layers)
         grads["b2"] = grads["b2"] + slip
         return {"fc1.weight": grads["W1"], "fc1.bias": grads["b1"],

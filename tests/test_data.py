@@ -118,7 +118,7 @@ def test_dataloader_reshuffles_each_epoch_reproducibly():
 
     def epochs(seed):
         loader = data.DataLoader(X, y, batch_size=7, shuffle=True, seed=seed)
-        return [np.concatenate([yb.data for _, yb in loader]) for _ in range(3)]
+        return [np.concatenate([yb.numpy() for _, yb in loader]) for _ in range(3)]
 
     first = epochs(0)
     for order in first:

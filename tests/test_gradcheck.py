@@ -11,9 +11,9 @@ from tinygrad_edu.tensor import apply
 
 # d/dx e^x is e^x; this one claims 2 e^x.
 bad_exp = ops.Op("BadExp", np.exp, lambda g, y, x: g * 2 * y, reads="y")
-# Right first derivative of x^3 (3 x^2), but computed from x.data: a constant to
+# Right first derivative of x^3 (3 x^2), but computed from x.numpy(): a constant to
 # the graph, so its own derivative (6 x) is lost.
-flat_cube = ops.Op("FlatCube", lambda x: x ** 3, lambda g, y, x: g * (3 * x.data ** 2),
+flat_cube = ops.Op("FlatCube", lambda x: x ** 3, lambda g, y, x: g * (3 * x.numpy() ** 2),
                    reads="x")
 # Right first derivative via detach(): the same mistake, spelled differently.
 detached_sin = ops.Op("DetachedSin", np.sin, lambda g, y, x: g * x.detach().cos(), reads="x")
@@ -36,7 +36,7 @@ def test_gradcheck_catches_a_wrong_gradient_and_says_where():
     out_el, in_el = m.group(1, 2), m.group(3, 4)
     assert out_el == in_el          # exp is elementwise: only the diagonal is nonzero
     analytic, numerical = float(m.group(5)), float(m.group(6))
-    value = np.exp(x.data[int(in_el[0]), int(in_el[1])])
+    value = np.exp(x.numpy()[int(in_el[0]), int(in_el[1])])
     assert np.isclose(analytic, 2 * value, rtol=1e-9)
     assert np.isclose(numerical, value, rtol=1e-6)
     # the worst element is reported: the largest x gives the largest error
@@ -62,9 +62,9 @@ def test_gradcheck_runs_in_float64_for_float32_inputs():
 
 def test_gradcheck_leaves_the_inputs_unchanged(randt):
     x = randt(2, 3)
-    before = x.data.copy()
+    before = x.numpy().copy()
     tg.gradcheck(lambda x: x.exp(), [x])
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x.numpy(), before)
     assert x.grad is None and x._version == 0
 
 
@@ -112,7 +112,7 @@ def test_gradgradcheck_with_given_grad_outputs():
 def test_gradcheck_of_a_transposed_input():
     # a non-C-contiguous input: perturbing a flattened copy of it would change nothing
     x = tg.Tensor(np.random.default_rng(0).standard_normal((3, 2)).T, requires_grad=True)
-    assert not x.data.flags.c_contiguous
+    assert not x.numpy().flags.c_contiguous
     assert tg.gradcheck(lambda x: x.exp() @ x.T, [x])
 
 

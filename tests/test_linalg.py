@@ -60,7 +60,7 @@ def test_shape_checks_raise_like_torch(fn, shapes):
     with pytest.raises((RuntimeError, ValueError), match=fn.__name__):
         fn(a, b)
     with pytest.raises(RuntimeError):
-        getattr(torch, fn.__name__)(*(torch.tensor(x.data) for x in (a, b)))
+        getattr(torch, fn.__name__)(*(torch.tensor(x.numpy()) for x in (a, b)))
 
 
 EINSUMS = [

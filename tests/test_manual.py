@@ -122,10 +122,10 @@ def test_layernorm_backward_matches_torch_and_autograd():
     ours = manual.layernorm_backward(G, cache)
     xs = [tg.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
     y = tg.nn.functional.layer_norm(xs[0], 4, xs[1], xs[2])
-    np.testing.assert_allclose(out, y.data, rtol=1e-12)
+    np.testing.assert_allclose(out, y.numpy(), rtol=1e-12)
     (y * G).sum().backward()
     for mine, t in zip(ours, xs):
-        np.testing.assert_allclose(mine, t.grad.data, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mine, t.grad.numpy(), rtol=1e-10, atol=1e-12)
     torch = pytest.importorskip("torch")
     _, ref = torch_grads(lambda x, g, b: (torch.nn.functional.layer_norm(x, [4], g, b)
                                           * torch.tensor(G)).sum(), x, gamma, beta)
@@ -137,7 +137,7 @@ def test_gelu_backward_matches_autograd():
     x = np.linspace(-4, 4, 17)
     t = tg.tensor(x, requires_grad=True)
     tg.nn.functional.gelu(t).backward(tg.tensor(np.arange(17.0)))
-    np.testing.assert_allclose(manual.gelu_backward(np.arange(17.0), x), t.grad.data,
+    np.testing.assert_allclose(manual.gelu_backward(np.arange(17.0), x), t.grad.numpy(),
                                rtol=1e-12, atol=1e-15)
 
 

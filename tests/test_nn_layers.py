@@ -23,7 +23,7 @@ def leaf(values):
 
 def close(ours, theirs, atol=1e-12, rtol=1e-10):
     theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    ours = ours.data if isinstance(ours, tg.Tensor) else np.asarray(ours)
+    ours = ours.numpy() if isinstance(ours, tg.Tensor) else np.asarray(ours)
     assert ours.shape == theirs.shape
     assert ours.dtype == theirs.dtype
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
@@ -94,7 +94,7 @@ def test_activations_are_finite_at_extremes():
         with np.errstate(over="raise", invalid="raise", divide="raise"):   # no inf, no nan
             y = fn(x)
             y.sum().backward()
-        assert np.isfinite(y.data).all() and np.isfinite(x.grad.data).all(), fn.__name__
+        assert np.isfinite(y.numpy()).all() and np.isfinite(x.grad.numpy()).all(), fn.__name__
         x.grad = None
 
 
@@ -261,8 +261,8 @@ def test_layer_norm_module_options():
     assert [n for n, _ in m.named_parameters()] == ["weight"]
     assert list(nn.LayerNorm(4, elementwise_affine=False).parameters()) == []
     y = nn.LayerNorm(4)(leaf(rng.standard_normal((3, 4))))
-    np.testing.assert_allclose(y.data.mean(-1), 0, atol=1e-12)
-    np.testing.assert_allclose(y.data.var(-1), 1, rtol=1e-3)
+    np.testing.assert_allclose(y.numpy().mean(-1), 0, atol=1e-12)
+    np.testing.assert_allclose(y.numpy().var(-1), 1, rtol=1e-3)
 
 
 def test_layer_norm_gradcheck_and_gradgradcheck():
@@ -301,7 +301,7 @@ def test_embedding_matches_torch_and_adds_repeated_gradients(torch):
 def test_embedding_module(torch):
     m = nn.Embedding(10, 4, padding_idx=-1, generator=np.random.default_rng(0))
     assert m.padding_idx == 9 and m.weight.shape == (10, 4)
-    np.testing.assert_array_equal(m.weight.data[9], 0)
+    np.testing.assert_array_equal(m.weight.numpy()[9], 0)
     t = torch.nn.Embedding(10, 4, padding_idx=-1, dtype=torch.float64)
     t.load_state_dict({k: torch.tensor(v) for k, v in m.state_dict().items()})
     idx = np.array([1, 9, 1, 3])
@@ -315,7 +315,7 @@ def test_embedding_module(torch):
 
 
 def test_embedding_init_is_standard_normal():
-    w = nn.Embedding(400, 50, generator=np.random.default_rng(1)).weight.data
+    w = nn.Embedding(400, 50, generator=np.random.default_rng(1)).weight.numpy()
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02
 
 
@@ -325,7 +325,7 @@ def test_embedding_keeps_its_own_copy_of_the_indices():
     y = F.embedding(idx, w)
     idx[:] = 2
     y.sum().backward()
-    np.testing.assert_array_equal(w.grad.data[:, 0], [2, 1, 0])
+    np.testing.assert_array_equal(w.grad.numpy()[:, 0], [2, 1, 0])
 
 
 def test_embedding_errors():
@@ -431,7 +431,7 @@ def test_apply_initialises_weights():
             init.ones_(m.weight)
             init.zeros_(m.bias)
     model.apply(init_weights)
-    assert all((p.data == 1).all() for n, p in model.named_parameters() if n.endswith("weight"))
+    assert all((p.numpy() == 1).all() for n, p in model.named_parameters() if n.endswith("weight"))
 
 
 def test_non_persistent_buffers_stay_out_of_the_state_dict():
@@ -491,7 +491,7 @@ def test_clip_grad_norm_edge_cases():
     assert nn.utils.clip_grad_norm_([p], 1.0).item() == 0.0   # no gradients at all
     p.grad = tg.tensor([3.0])
     assert nn.utils.clip_grad_norm_(p, 1.0).item() == 3.0     # a single tensor
-    np.testing.assert_allclose(p.grad.data, [1.0 / (1 + 1e-6 / 3)])
+    np.testing.assert_allclose(p.grad.numpy(), [1.0 / (1 + 1e-6 / 3)])
     p.grad = tg.tensor([np.inf])
     with pytest.raises(RuntimeError, match="clip_grad_norm_: the total norm"):
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
@@ -513,7 +513,7 @@ def test_clipping_changes_grad_in_place_for_the_optimizer():
     g = model.weight.grad
     nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     assert model.weight.grad is g
-    total = math.sqrt(sum((p.grad.data ** 2).sum() for p in model.parameters()))
+    total = math.sqrt(sum((p.grad.numpy() ** 2).sum() for p in model.parameters()))
     assert total == pytest.approx(1.0, rel=1e-5)
 
 
@@ -546,15 +546,15 @@ def check_uniform(values, bound):
 def test_kaiming_and_xavier_distributions_on_conv_weights():
     gen = np.random.default_rng(3)
     w = tg.zeros(64, 16, 3, 3)   # fan_in 144, fan_out 576
-    check_uniform(init.kaiming_uniform_(w, generator=gen).data, math.sqrt(6 / 144))
-    check_uniform(init.kaiming_uniform_(w, a=math.sqrt(5), generator=gen).data, 1 / 12)
+    check_uniform(init.kaiming_uniform_(w, generator=gen).numpy(), math.sqrt(6 / 144))
+    check_uniform(init.kaiming_uniform_(w, a=math.sqrt(5), generator=gen).numpy(), 1 / 12)
     check_uniform(init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu",
-                                        generator=gen).data, math.sqrt(6 / 576))
-    check_uniform(init.xavier_uniform_(w, gain=2.0, generator=gen).data,
+                                        generator=gen).numpy(), math.sqrt(6 / 576))
+    check_uniform(init.xavier_uniform_(w, gain=2.0, generator=gen).numpy(),
                   2 * math.sqrt(6 / (144 + 576)))
-    std = init.kaiming_normal_(w, generator=gen).data.std()
+    std = init.kaiming_normal_(w, generator=gen).numpy().std()
     assert std == pytest.approx(math.sqrt(2 / 144), rel=0.05)
-    std = init.xavier_normal_(w, gain=0.5, generator=gen).data.std()
+    std = init.xavier_normal_(w, gain=0.5, generator=gen).numpy().std()
     assert std == pytest.approx(0.5 * math.sqrt(2 / 720), rel=0.05)
     assert init.kaiming_uniform_(tg.zeros(0, 3)).shape == (0, 3)   # nothing to fill
     with pytest.raises(ValueError, match="init: mode"):
@@ -564,7 +564,7 @@ def test_kaiming_and_xavier_distributions_on_conv_weights():
 def test_trunc_normal_bounds_are_exact_and_moments_right(torch):
     w = tg.zeros(200, 100)
     values = init.trunc_normal_(w, mean=1.0, std=2.0, a=0.0, b=3.0,
-                                generator=np.random.default_rng(0)).data
+                                generator=np.random.default_rng(0)).numpy()
     assert values.min() >= 0.0 and values.max() <= 3.0
     # the moments of N(1, 4) truncated to [0, 3] (torch's distributions agree)
     d = torch.distributions.Normal(1.0, 2.0)
@@ -580,7 +580,7 @@ def test_trunc_normal_bounds_are_exact_and_moments_right(torch):
 
 
 def test_trunc_normal_defaults_and_errors():
-    values = init.trunc_normal_(tg.zeros(10000), generator=np.random.default_rng(1)).data
+    values = init.trunc_normal_(tg.zeros(10000), generator=np.random.default_rng(1)).numpy()
     assert values.min() >= -2 and values.max() <= 2 and abs(values.mean()) < 0.03
     assert values.std() == pytest.approx(0.8796, rel=0.03)   # std of N(0, 1) cut at +-2
     with pytest.raises(ValueError, match="trunc_normal_: a"):
@@ -591,14 +591,14 @@ def test_trunc_normal_defaults_and_errors():
 
 def test_simple_fills():
     w = tg.zeros(2, 3, dtype=np.float32)
-    np.testing.assert_array_equal(init.eye_(w).data, np.eye(2, 3))
+    np.testing.assert_array_equal(init.eye_(w).numpy(), np.eye(2, 3))
     assert w.dtype == np.float32
-    np.testing.assert_array_equal(init.constant_(w, 0.5).data, 0.5)
-    np.testing.assert_array_equal(init.ones_(w).data, 1)
-    np.testing.assert_array_equal(init.zeros_(w).data, 0)
-    u = init.uniform_(tg.zeros(1000), -0.5, 2.0, generator=np.random.default_rng(0)).data
+    np.testing.assert_array_equal(init.constant_(w, 0.5).numpy(), 0.5)
+    np.testing.assert_array_equal(init.ones_(w).numpy(), 1)
+    np.testing.assert_array_equal(init.zeros_(w).numpy(), 0)
+    u = init.uniform_(tg.zeros(1000), -0.5, 2.0, generator=np.random.default_rng(0)).numpy()
     assert u.min() >= -0.5 and u.max() < 2.0
-    n = init.normal_(tg.zeros(20000), 3.0, 0.5, generator=np.random.default_rng(0)).data
+    n = init.normal_(tg.zeros(20000), 3.0, 0.5, generator=np.random.default_rng(0)).numpy()
     assert n.mean() == pytest.approx(3.0, abs=0.02) and n.std() == pytest.approx(0.5, rel=0.02)
     with pytest.raises(ValueError, match="eye_"):
         init.eye_(tg.zeros(2, 2, 2))

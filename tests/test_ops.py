@@ -321,8 +321,8 @@ def test_broadcast_gradients_are_summed_back_to_each_inputs_shape(sa, sb, randt)
     (a * b).sum().backward()
     out_shape = np.broadcast_shapes(sa, sb)
     assert a.grad.shape == sa and b.grad.shape == sb
-    np.testing.assert_allclose(a.grad.data, sum_to(np.broadcast_to(b.data, out_shape), sa))
-    np.testing.assert_allclose(b.grad.data, sum_to(np.broadcast_to(a.data, out_shape), sb))
+    np.testing.assert_allclose(a.grad.numpy(), sum_to(np.broadcast_to(b.numpy(), out_shape), sa))
+    np.testing.assert_allclose(b.grad.numpy(), sum_to(np.broadcast_to(a.numpy(), out_shape), sb))
 
 
 # --- values at kinks and bounds (documented choices; gradcheck avoids them) --------
@@ -330,7 +330,7 @@ def test_broadcast_gradients_are_summed_back_to_each_inputs_shape(sa, sb, randt)
 def grad_of(fn, values):
     x = tg.tensor(values, requires_grad=True)
     fn(x).sum().backward()
-    return x.grad.data
+    return x.grad.numpy()
 
 
 def test_relu_and_abs_have_zero_gradient_at_zero():
@@ -389,16 +389,16 @@ def test_repeated_index_accumulates():
 
 def test_forward_values_match_numpy(randt):
     x = randt(2, 3, 4)
-    d = x.data
-    np.testing.assert_allclose(x.var(axis=(0, 2), correction=0).data, d.var(axis=(0, 2)))
-    np.testing.assert_allclose(x.std(axis=1).data, d.std(axis=1, ddof=1))
-    np.testing.assert_allclose(x.logsumexp(-1).data, np.log(np.exp(d).sum(-1)))
-    np.testing.assert_allclose(x.softmax(1).data, np.exp(d) / np.exp(d).sum(1, keepdims=True))
-    np.testing.assert_allclose(x.log_softmax(0).data,
+    d = x.numpy()
+    np.testing.assert_allclose(x.var(axis=(0, 2), correction=0).numpy(), d.var(axis=(0, 2)))
+    np.testing.assert_allclose(x.std(axis=1).numpy(), d.std(axis=1, ddof=1))
+    np.testing.assert_allclose(x.logsumexp(-1).numpy(), np.log(np.exp(d).sum(-1)))
+    np.testing.assert_allclose(x.softmax(1).numpy(), np.exp(d) / np.exp(d).sum(1, keepdims=True))
+    np.testing.assert_allclose(x.log_softmax(0).numpy(),
                                d - np.log(np.exp(d).sum(0, keepdims=True)))
-    np.testing.assert_allclose(x.leaky_relu(0.2).data, np.where(d > 0, d, 0.2 * d))
-    np.testing.assert_array_equal(x[::-1, ..., [0, 0]].data, d[::-1, ..., [0, 0]])
-    np.testing.assert_array_equal(x.transpose(0, 2).data, d.swapaxes(0, 2))
-    np.testing.assert_array_equal(x.argmax(1).data, d.argmax(1))
-    np.testing.assert_array_equal(x.argmin(dim=2, keepdim=True).data,
+    np.testing.assert_allclose(x.leaky_relu(0.2).numpy(), np.where(d > 0, d, 0.2 * d))
+    np.testing.assert_array_equal(x[::-1, ..., [0, 0]].numpy(), d[::-1, ..., [0, 0]])
+    np.testing.assert_array_equal(x.transpose(0, 2).numpy(), d.swapaxes(0, 2))
+    np.testing.assert_array_equal(x.argmax(1).numpy(), d.argmax(1))
+    np.testing.assert_array_equal(x.argmin(dim=2, keepdim=True).numpy(),
                                   d.argmin(2, keepdims=True))

@@ -123,7 +123,7 @@ def test_update_rule_matches_numpy_reference(opt_cls, ref, kw):
     for g in grads:
         p.grad = tg.tensor(g)
         opt.step()
-    np.testing.assert_allclose(p.data, ref(w0, grads, **kw), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(p.numpy(), ref(w0, grads, **kw), rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.parametrize("opt_cls, ref, kw", CASES, ids=IDS)
@@ -136,7 +136,7 @@ def test_update_rule_matches_torch_on_a_model(opt_cls, ref, kw):
                                  torch.nn.Linear(8, 4)).double()
     with torch.no_grad():
         for p_t, p_o in zip(theirs.parameters(), ours.parameters()):
-            p_t.copy_(torch.tensor(p_o.data))
+            p_t.copy_(torch.tensor(p_o.numpy()))
     opt_o = opt_cls(ours.parameters(), **kw)
     opt_t = getattr(torch.optim, opt_cls.__name__)(theirs.parameters(), **kw)
     rng = np.random.default_rng(2)
@@ -149,19 +149,19 @@ def test_update_rule_matches_torch_on_a_model(opt_cls, ref, kw):
         opt_o.step()
         opt_t.step()
     for p_o, p_t in zip(ours.parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p_o.data, p_t.detach().numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(p_o.numpy(), p_t.detach().numpy(), rtol=0, atol=1e-12)
 
 
 def test_step_is_in_place_and_preallocated():
     p = nn.Parameter(np.ones(5))
     opt = optim.Adam([p], lr=0.1)
-    data = p.data
+    data = p.numpy()
     p.grad = tg.tensor(np.arange(5.0))
     opt.step()
     buffers = {k: v for k, v in opt.state[p].items() if isinstance(v, np.ndarray)}
     version = p._version
     opt.step()
-    assert p.data is data   # updated in place, no new array
+    assert p.numpy() is data   # updated in place, no new array
     assert all(opt.state[p][k] is v for k, v in buffers.items())
     assert p._version == version + 1
     assert p.grad.tolist() == [0, 1, 2, 3, 4]   # the optimizer never writes into .grad
@@ -183,7 +183,7 @@ def test_parameters_without_grad_are_skipped():
         a.grad, b.grad = tg.tensor([1.0, 1.0]), None
         opt.step()
         assert b.tolist() == [1.0, 1.0] and b not in opt.state
-    assert a.data[0] < 1
+    assert a.numpy()[0] < 1
 
 
 
@@ -191,12 +191,12 @@ def test_frozen_parameters_are_accepted_and_left_alone():
     # the fine-tuning habit: freeze part of a model, pass model.parameters() as usual
     model = nn.MLP([2, 3, 2])
     model.fc1.requires_grad_(False)
-    frozen = model.fc1.weight.data.copy()
+    frozen = model.fc1.weight.numpy().copy()
     opt = optim.SGD(model.parameters(), lr=0.5)
     F.cross_entropy(model(tg.randn(4, 2)), [0, 1, 1, 0]).backward()
     opt.step()
     assert model.fc1.weight.grad is None
-    np.testing.assert_array_equal(model.fc1.weight.data, frozen)
+    np.testing.assert_array_equal(model.fc1.weight.numpy(), frozen)
     with pytest.raises(ValueError, match="computed from other tensors"):
         optim.SGD([tg.ones(2, requires_grad=True) * 2], lr=0.1)
 
@@ -271,7 +271,7 @@ def test_state_dict_round_trip_continues_identically(opt_cls, kw):
     saved = opt_a.state_dict()
     assert saved["param_groups"][0]["params"] == [0]
     assert all(not k.startswith("_") for k in saved["state"][0])
-    b = nn.Parameter(a.data.copy())
+    b = nn.Parameter(a.numpy().copy())
     opt_b = opt_cls([b], lr=123.0)
     opt_b.load_state_dict(saved)
     assert opt_b.param_groups[0]["lr"] == opt_a.param_groups[0]["lr"] != 123.0
@@ -279,7 +279,7 @@ def test_state_dict_round_trip_continues_identically(opt_cls, kw):
         a.grad, b.grad = tg.tensor(g), tg.tensor(g)
         opt_a.step()
         opt_b.step()
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_load_state_dict_rejects_mismatches_without_changing():
@@ -616,7 +616,7 @@ def test_param_groups_with_every_flag_match_torch_step_by_step(opt_cls, defaults
         opt_o.step()
         opt_t.step()
         for i, (p_o, p_t) in enumerate(zip(sum(ours, []), sum(theirs, []))):
-            np.testing.assert_allclose(p_o.data, p_t.detach().numpy(), rtol=0, atol=1e-13,
+            np.testing.assert_allclose(p_o.numpy(), p_t.detach().numpy(), rtol=0, atol=1e-13,
                                        err_msg=f"parameter {i}, step {step}")
     for g_o, g_t in zip(opt_o.param_groups, opt_t.param_groups):
         for k, v in g_o.items():
@@ -669,8 +669,8 @@ def test_state_dict_with_several_groups_round_trips():
         for opt_, p, q in ((opt, a, b), (other, c, d)):
             p.grad, q.grad = tg.tensor(ga), tg.tensor(gb)
             opt_.step()
-    np.testing.assert_array_equal(a.data, c.data)
-    np.testing.assert_array_equal(b.data, d.data)
+    np.testing.assert_array_equal(a.numpy(), c.numpy())
+    np.testing.assert_array_equal(b.numpy(), d.numpy())
 
 
 def test_add_param_group():

@@ -36,7 +36,7 @@ def close(ours, theirs, rtol=1e-10, atol=1e-12):
     expected = theirs.detach().numpy()
     assert ours.shape == expected.shape, (ours.shape, expected.shape)
     assert ours.dtype == expected.dtype, (ours.dtype, expected.dtype)
-    np.testing.assert_allclose(ours.data, expected, rtol=rtol, atol=atol, equal_nan=True)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def oracle(ours, theirs, arrays, smooth=True, grad=True, rtol=1e-10, fd=True):
@@ -57,7 +57,7 @@ def oracle(ours, theirs, arrays, smooth=True, grad=True, rtol=1e-10, fd=True):
     want = torch.autograd.grad(ref, ts, torch.tensor(seed), allow_unused=True)
     for g, w, a in zip(got, want, arrays):
         w = np.zeros_like(a) if w is None else w.numpy()
-        g = np.zeros_like(a) if g is None else g.data
+        g = np.zeros_like(a) if g is None else g.numpy()
         np.testing.assert_allclose(g, w, rtol=rtol, atol=1e-12)
     if fd and out.numel() and all(np.size(a) for a in arrays):
         first = lambda *a: as_tuple(ours(*a))[0]   # noqa: E731
@@ -158,42 +158,42 @@ def test_remainder_follows_pythons_sign_convention():
     a = np.array([5.5, -5.5, 5.5, -5.5, 0.0, 3.0, -3.0])
     b = np.array([2.0, 2.0, -2.0, -2.0, 2.0, 1.5, 1.5])
     expected = np.array([x % y for x, y in zip(a, b)])
-    np.testing.assert_array_equal(tg.remainder(tg.tensor(a), tg.tensor(b)).data, expected)
-    np.testing.assert_array_equal((tg.tensor(a) % tg.tensor(b)).data, expected)
-    np.testing.assert_array_equal((7.0 % tg.tensor(b)).data, 7.0 % b)
-    np.testing.assert_array_equal(tg.fmod(tg.tensor(a), tg.tensor(b)).data, np.fmod(a, b))
+    np.testing.assert_array_equal(tg.remainder(tg.tensor(a), tg.tensor(b)).numpy(), expected)
+    np.testing.assert_array_equal((tg.tensor(a) % tg.tensor(b)).numpy(), expected)
+    np.testing.assert_array_equal((7.0 % tg.tensor(b)).numpy(), 7.0 % b)
+    np.testing.assert_array_equal(tg.fmod(tg.tensor(a), tg.tensor(b)).numpy(), np.fmod(a, b))
 
 
 def test_remainder_gradients_are_one_and_minus_the_quotient():
     a = tg.tensor([5.5, -5.5, 2.2], requires_grad=True)
     b = tg.tensor([2.0, 2.0, -0.7], requires_grad=True)
     tg.remainder(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [1, 1, 1])
-    np.testing.assert_array_equal(b.grad.data, -np.floor(a.data / b.data))
+    np.testing.assert_array_equal(a.grad.numpy(), [1, 1, 1])
+    np.testing.assert_array_equal(b.grad.numpy(), -np.floor(a.numpy() / b.numpy()))
     a.grad = b.grad = None
     tg.fmod(a, b).sum().backward()
-    np.testing.assert_array_equal(b.grad.data, -np.trunc(a.data / b.data))
+    np.testing.assert_array_equal(b.grad.numpy(), -np.trunc(a.numpy() / b.numpy()))
 
 
 def test_remainder_values_are_exact_where_the_formula_rounds():
     a = np.array([1e10 + 0.3, 7.3, -123456.789])
     b = np.array([0.1, 0.3, 0.7])
     x, y = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
-    np.testing.assert_array_equal(tg.remainder(x, y).data, np.remainder(a, b))
-    np.testing.assert_array_equal(tg.fmod(x, y).data, np.fmod(a, b))
+    np.testing.assert_array_equal(tg.remainder(x, y).numpy(), np.remainder(a, b))
+    np.testing.assert_array_equal(tg.fmod(x, y).numpy(), np.fmod(a, b))
 
 
 def test_remainder_by_infinity_and_zero_and_integers():
     a = tg.tensor([5.0, -5.0], requires_grad=True)
     got = tg.remainder(a, math.inf)
-    np.testing.assert_array_equal(got.data, torch.remainder(torch.tensor([5.0, -5.0]), math.inf).numpy())
+    np.testing.assert_array_equal(got.numpy(), torch.remainder(torch.tensor([5.0, -5.0]), math.inf).numpy())
     got.sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0])
-    assert np.isnan(tg.fmod(tg.tensor([1.0]), 0.0).data).all()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0])
+    assert np.isnan(tg.fmod(tg.tensor([1.0]), 0.0).numpy()).all()
     ints = tg.tensor([7, -7, 9])
     assert (ints % 4).dtype == np.int64
-    np.testing.assert_array_equal((ints % 4).data, [3, 1, 1])
-    np.testing.assert_array_equal(tg.fmod(ints, 4).data, [3, -3, 1])
+    np.testing.assert_array_equal((ints % 4).numpy(), [3, 1, 1])
+    np.testing.assert_array_equal(tg.fmod(ints, 4).numpy(), [3, -3, 1])
     with pytest.raises(ZeroDivisionError, match="remainder"):
         ints % 0
 
@@ -204,9 +204,9 @@ def test_rounding_keeps_requires_grad_with_a_zero_gradient_as_pytorch():
         y = fn(x)
         assert y.requires_grad
         y.backward(tg.ones_like(y))
-        np.testing.assert_array_equal(x.grad.data, np.zeros(5))
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros(5))
     assert not tg.floor(tg.tensor([1.5])).requires_grad
-    np.testing.assert_array_equal(tg.floor(tg.tensor([1.5, -1.5, math.inf])).data, [1, -2, math.inf])
+    np.testing.assert_array_equal(tg.floor(tg.tensor([1.5, -1.5, math.inf])).numpy(), [1, -2, math.inf])
     assert tg.floor(tg.tensor([3, 4])).dtype == np.int64
 
 
@@ -226,11 +226,11 @@ def test_round_is_half_to_even():
 def test_expm1_and_log1p_are_exact_for_tiny_arguments():
     tiny = np.array([1e-17, -3e-12, 1e-300, 5e-9])
     x = tg.tensor(tiny, requires_grad=True)
-    np.testing.assert_allclose(tg.expm1(x).data, np.expm1(tiny), rtol=1e-15)
-    np.testing.assert_allclose(tg.log1p(x).data, np.log1p(tiny), rtol=1e-15)
-    assert (x.exp() - 1).data[0] == 0   # why they are primitives
+    np.testing.assert_allclose(tg.expm1(x).numpy(), np.expm1(tiny), rtol=1e-15)
+    np.testing.assert_allclose(tg.log1p(x).numpy(), np.log1p(tiny), rtol=1e-15)
+    assert (x.exp() - 1).numpy()[0] == 0   # why they are primitives
     tg.log1p(x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 1 / (1 + tiny), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), 1 / (1 + tiny), rtol=1e-15)
 
 
 def test_inverse_and_hyperbolic_functions_are_accurate_at_extremes():
@@ -247,8 +247,8 @@ def test_inverse_and_hyperbolic_functions_are_accurate_at_extremes():
     c = np.array([-710.0, 0.0, 700.0])
     close(tg.cosh(tg.tensor(c)), torch.cosh(torch.tensor(c)), rtol=1e-12)
     with np.errstate(invalid="ignore"):
-        assert np.isnan(tg.acosh(tg.tensor([0.5])).data).all()
-        assert np.isnan(tg.atanh(tg.tensor([1.5])).data).all()
+        assert np.isnan(tg.acosh(tg.tensor([0.5])).numpy()).all()
+        assert np.isnan(tg.atanh(tg.tensor([1.5])).numpy()).all()
 
 
 def test_derivatives_at_zero_of_the_odd_functions():
@@ -281,7 +281,7 @@ def test_fmax_fmin_prefer_numbers_to_nan_and_send_ties_to_the_first():
         ours(*xs).sum().backward()
         theirs(*ts).sum().backward()
         for x, t in zip(xs, ts):
-            np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
+            np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
 
 
 def test_nan_to_num_defaults_and_arguments():
@@ -290,33 +290,33 @@ def test_nan_to_num_defaults_and_arguments():
     oracle(lambda t: tg.nan_to_num(t, nan=1.0, posinf=2.0, neginf=-2.0),
            lambda t: torch.nan_to_num(t, nan=1.0, posinf=2.0, neginf=-2.0), [x], smooth=False)
     f32 = tg.nan_to_num(tg.tensor(x.astype(np.float32)))
-    assert f32.dtype == np.float32 and f32.data[1] == np.finfo(np.float32).max
+    assert f32.dtype == np.float32 and f32.numpy()[1] == np.finfo(np.float32).max
 
 
 def test_lerp_with_a_tensor_weight_and_at_the_ends():
     a, b, w = sample("normal", (2, 3)), sample("normal", (3,)), np.array([0.0, 0.49, 1.0])
     oracle(tg.lerp, torch.lerp, [a, b, w])
     end = tg.lerp(tg.tensor([0.1]), tg.tensor([0.7]), 1.0)
-    assert end.data[0] == 0.7
+    assert end.numpy()[0] == 0.7
 
 
 def test_predicates_are_bool_and_off_the_graph():
     x = tg.tensor([math.nan, math.inf, -1.0, 0.0], requires_grad=True)
-    t = torch.tensor(x.data)
+    t = torch.tensor(x.numpy())
     for ours, theirs in [(tg.isnan, torch.isnan), (tg.isinf, torch.isinf),
                          (tg.isfinite, torch.isfinite), (tg.logical_not, torch.logical_not),
                          (lambda v: v.isnan(), torch.isnan), (lambda v: v.isinf(), torch.isinf)]:
         out = ours(x)
         assert out.dtype == np.bool_ and not out.requires_grad
-        np.testing.assert_array_equal(out.data, theirs(t).numpy())
+        np.testing.assert_array_equal(out.numpy(), theirs(t).numpy())
     y = tg.tensor([1.0, 0.0, -1.0, 0.0])
-    u = torch.tensor(y.data)
+    u = torch.tensor(y.numpy())
     for name in ("logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge"):
         out = getattr(tg, name)(x, y)
         assert out.dtype == np.bool_ and not out.requires_grad
-        np.testing.assert_array_equal(out.data, getattr(torch, name)(t, u).numpy(), err_msg=name)
-        np.testing.assert_array_equal(getattr(x, name)(y).data, out.data, err_msg=name)
-    np.testing.assert_array_equal(tg.eq(x, 0.0).data, [False, False, False, True])
+        np.testing.assert_array_equal(out.numpy(), getattr(torch, name)(t, u).numpy(), err_msg=name)
+        np.testing.assert_array_equal(getattr(x, name)(y).numpy(), out.numpy(), err_msg=name)
+    np.testing.assert_array_equal(tg.eq(x, 0.0).numpy(), [False, False, False, True])
 
 
 def test_float32_stays_float32():

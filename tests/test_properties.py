@@ -59,8 +59,8 @@ def test_broadcast_binary_gradients_have_input_shapes_and_right_values(pair, op,
     assert out.shape == out_shape
     out.sum().backward()
     assert a.grad.shape == sa and b.grad.shape == sb
-    np.testing.assert_allclose(a.grad.data, sum_to(np.broadcast_to(da(a.data, b.data), out_shape), sa))
-    np.testing.assert_allclose(b.grad.data, sum_to(np.broadcast_to(db(a.data, b.data), out_shape), sb))
+    np.testing.assert_allclose(a.grad.numpy(), sum_to(np.broadcast_to(da(a.numpy(), b.numpy()), out_shape), sa))
+    np.testing.assert_allclose(b.grad.numpy(), sum_to(np.broadcast_to(db(a.numpy(), b.numpy()), out_shape), sb))
 
 
 @hypothesis_settings
@@ -89,20 +89,20 @@ def test_reductions_agree_with_numpy(data, shape, name, keepdims, seed):
     x = tg.tensor(values(seed, shape), requires_grad=True)
     out = getattr(x, name)(axis, keepdims)
     np_axis = tuple(axis) if isinstance(axis, tuple) else axis
-    expected = NUMPY_REDUCTIONS[name](x.data, np_axis, keepdims)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    expected = NUMPY_REDUCTIONS[name](x.numpy(), np_axis, keepdims)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
     assert out.shape == np.shape(expected)
     # the torch spelling gives the same
-    np.testing.assert_array_equal(getattr(x, name)(dim=axis, keepdim=keepdims).data, out.data)
+    np.testing.assert_array_equal(getattr(x, name)(dim=axis, keepdim=keepdims).numpy(), out.numpy())
     out.sum().backward()
     assert x.grad.shape == shape
     n = x.numel() // max(np.size(expected), 1)
     if name == "sum":
-        np.testing.assert_array_equal(x.grad.data, np.ones(shape))
+        np.testing.assert_array_equal(x.grad.numpy(), np.ones(shape))
     if name == "mean":
-        np.testing.assert_allclose(x.grad.data, np.full(shape, 1 / n))
+        np.testing.assert_allclose(x.grad.numpy(), np.full(shape, 1 / n))
     if name in ("amax", "amin"):    # random values: one winner per slice gets all the gradient
-        assert np.isclose(x.grad.data.sum(), np.size(expected))
+        assert np.isclose(x.grad.numpy().sum(), np.size(expected))
 
 
 @hypothesis_settings
@@ -115,11 +115,11 @@ def test_var_and_std_agree_with_numpy(data, shape, keepdims, correction, seed):
     if n - correction <= 0:
         return    # NumPy warns and gives nan/inf; nothing to compare
     np_axis = tuple(axis) if isinstance(axis, tuple) else axis
-    np.testing.assert_allclose(x.var(axis, keepdim=keepdims, correction=correction).data,
-                               x.data.var(axis=np_axis, keepdims=keepdims, ddof=correction),
+    np.testing.assert_allclose(x.var(axis, keepdim=keepdims, correction=correction).numpy(),
+                               x.numpy().var(axis=np_axis, keepdims=keepdims, ddof=correction),
                                rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(x.std(axis, keepdim=keepdims, correction=correction).data,
-                               x.data.std(axis=np_axis, keepdims=keepdims, ddof=correction),
+    np.testing.assert_allclose(x.std(axis, keepdim=keepdims, correction=correction).numpy(),
+                               x.numpy().std(axis=np_axis, keepdims=keepdims, ddof=correction),
                                rtol=1e-12, atol=1e-12)
 
 
@@ -139,8 +139,8 @@ def test_reductions_gradcheck(data, shape, name, keepdims, seed):
 def test_softmax_rows_sum_to_one_and_gradcheck(shape, data, seed):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = tg.tensor(values(seed, shape) * 5, requires_grad=True)
-    np.testing.assert_allclose(x.softmax(axis).sum(axis).data, 1.0)
-    np.testing.assert_allclose(x.log_softmax(axis).exp().data, x.softmax(axis).data)
+    np.testing.assert_allclose(x.softmax(axis).sum(axis).numpy(), 1.0)
+    np.testing.assert_allclose(x.log_softmax(axis).exp().numpy(), x.softmax(axis).numpy())
     assert tg.gradcheck(lambda x: x.log_softmax(axis), [x])
 
 
@@ -152,5 +152,5 @@ def test_permute_and_reshape_gradients_route_back(shape, data, seed):
     x = tg.tensor(values(seed, shape), requires_grad=True)
     w = values(seed + 1, tuple(shape[d] for d in dims))
     (x.permute(*dims) * w).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.transpose(w, np.argsort(dims)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.transpose(w, np.argsort(dims)))
     assert tg.gradcheck(lambda x: x.permute(*dims).reshape(-1)[::2], [x])

@@ -158,14 +158,14 @@ def test_values_and_gradients_match_torch(case):
     seeds = [rng.standard_normal(t.shape) for t in theirs]
     for o, t in zip(ours, theirs):
         assert o.shape == tuple(t.shape) and o.dtype == np.float64
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(o.numpy(), t.detach().numpy(), rtol=1e-15, atol=1e-15)
     loss_t = sum((t * torch.tensor(s)).sum() for t, s in zip(theirs, seeds))
     loss_o = sum((o * tg.tensor(s)).sum() for o, s in zip(ours, seeds))
     grads_t = torch.autograd.grad(loss_t, ts, allow_unused=True)
     grads_o = tg.grad(loss_o, xs, allow_unused=True)
     for g, h in zip(grads_o, grads_t):
         expected = np.zeros_like(values[0]) if h is None else h.numpy()
-        got = np.zeros_like(expected) if g is None else g.data
+        got = np.zeros_like(expected) if g is None else g.numpy()
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -222,7 +222,7 @@ def test_scatter_from_a_larger_src_uses_its_leading_part():
     x, src = np.arange(9.0).reshape(3, 3), np.arange(8.0).reshape(2, 4) + 10
     fn = lambda L, x, s: x.scatter(0, I(L, [[1, 0, 2]]), s)
     ours = fn(tg, tg.tensor(x), tg.tensor(src))
-    np.testing.assert_array_equal(ours.data, fn(torch, torch.tensor(x), torch.tensor(src)))
+    np.testing.assert_array_equal(ours.numpy(), fn(torch, torch.tensor(x), torch.tensor(src)))
     xs = [tg.tensor(x, requires_grad=True), tg.tensor(src, requires_grad=True)]
     assert tg.gradcheck(lambda a, b: fn(tg, a, b), xs)
 
@@ -234,7 +234,7 @@ def test_scatter_reduce_add_is_scatter_add():
     x, src = np.arange(3.0), np.array([1.5, 2.0, 4.0])
     ours = tg.tensor(x).scatter(0, tg.tensor([1, 1]), tg.tensor(src), reduce="add")
     theirs = torch.tensor(x).scatter(0, torch.tensor([1, 1]), torch.tensor(src), reduce="add")
-    np.testing.assert_array_equal(ours.data, theirs)
+    np.testing.assert_array_equal(ours.numpy(), theirs)
     value = tg.tensor(x).scatter(0, tg.tensor([2, 2]), value=0.5, reduce="add")
     assert value.tolist() == [0.0, 1.0, 3.0]
     xs = [tg.tensor(x, requires_grad=True), tg.tensor(src, requires_grad=True)]
@@ -262,7 +262,7 @@ def test_index_arrays_are_copied():
 def test_split_pieces_are_views_of_the_input():
     x = tg.tensor(np.arange(6.0))
     a, b = x.split(3)
-    assert np.shares_memory(a.data, x.data) and b.tolist() == [3.0, 4.0, 5.0]
+    assert np.shares_memory(a.numpy(), x.numpy()) and b.tolist() == [3.0, 4.0, 5.0]
 
 
 @needs_torch

@@ -74,7 +74,7 @@ def test_attributes():
     assert x.shape == (2, 3) and x.ndim == 2 and x.numel() == 6 and len(x) == 2
     assert x.dtype == np.float64 and x.is_leaf and x.grad is None and x.name == "x"
     assert x.T.shape == (3, 2)
-    assert isinstance(x.data, np.ndarray) and x.numpy() is x.data
+    assert isinstance(x.data, tg.Tensor) and x.data.numpy() is x.numpy()
 
 
 def test_constructor_copies_its_input():
@@ -96,7 +96,7 @@ def test_item_float_int_bool():
 
 def test_np_asarray_of_a_tensor():
     x = tg.tensor([1.0, 2.0])
-    assert np.asarray(x) is x.data
+    assert np.asarray(x) is x.numpy()
     assert np.asarray(x, dtype=np.float32).dtype == np.float32
 
 
@@ -178,19 +178,19 @@ def test_random_helpers_shapes_and_ranges():
     tg.manual_seed(0)
     assert tg.randn(2, 3).shape == (2, 3) and tg.randn((4,)).shape == (4,)
     r = tg.rand(1000)
-    assert 0 <= r.data.min() and r.data.max() < 1
+    assert 0 <= r.numpy().min() and r.numpy().max() < 1
     u = tg.uniform(-2.0, -1.0, (1000,))
-    assert -2 <= u.data.min() and u.data.max() < -1
+    assert -2 <= u.numpy().min() and u.numpy().max() < -1
     n = tg.normal(5.0, 0.1, (1000,))
-    assert abs(n.data.mean() - 5.0) < 0.05 and n.shape == (1000,)
+    assert abs(n.numpy().mean() - 5.0) < 0.05 and n.shape == (1000,)
     assert tg.randn(3, dtype=np.float32).dtype == np.float32
     assert tg.randn(3, requires_grad=True).requires_grad
 
 
 def test_manual_seed_reproduces():
     def draw():
-        return [tg.randn(3).data, tg.rand(2).data, tg.uniform(0, 1, (2,)).data,
-                tg.normal(0, 1, (2,)).data]
+        return [tg.randn(3).numpy(), tg.rand(2).numpy(), tg.uniform(0, 1, (2,)).numpy(),
+                tg.normal(0, 1, (2,)).numpy()]
     tg.manual_seed(123)
     first = draw()
     tg.manual_seed(123)
@@ -198,19 +198,19 @@ def test_manual_seed_reproduces():
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
     tg.manual_seed(124)
-    assert not np.array_equal(tg.randn(3).data, first[0])
+    assert not np.array_equal(tg.randn(3).numpy(), first[0])
 
 
 def test_explicit_generator():
     a = tg.randn(4, generator=np.random.default_rng(7))
     b = tg.randn(4, generator=np.random.default_rng(7))
-    np.testing.assert_array_equal(a.data, b.data)
-    np.testing.assert_array_equal(a.data, np.random.default_rng(7).standard_normal(4))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(a.numpy(), np.random.default_rng(7).standard_normal(4))
     tg.manual_seed(0)
-    before = tg.randn(2).data
+    before = tg.randn(2).numpy()
     tg.manual_seed(0)
     tg.rand(3, generator=np.random.default_rng(1))   # must not consume the global one
-    np.testing.assert_array_equal(tg.randn(2).data, before)
+    np.testing.assert_array_equal(tg.randn(2).numpy(), before)
 
 
 # --- errors name the op and the shapes -----------------------------------------------------
@@ -236,8 +236,8 @@ def test_bad_shapes_name_the_op():
 
 def test_numpy_conversion_shares_or_copies_as_asked():
     t = tg.tensor([1.0, 2.0])
-    assert np.asarray(t) is t.data              # a view for np.asarray
+    assert np.asarray(t) is t.numpy()              # a view for np.asarray
     copied = np.array(t)                        # NumPy 2 asks for a copy here
     copied[0] = 9.0
-    assert t.data[0] == 1.0
+    assert t.numpy()[0] == 1.0
     assert np.asarray(t, dtype=np.float32).dtype == np.float32

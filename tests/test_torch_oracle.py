@@ -21,7 +21,7 @@ def T(values, requires_grad=False):
 
 def close(ours, theirs, rtol=1e-10, atol=1e-12):
     theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else theirs
-    ours = ours.data if isinstance(ours, tg.Tensor) else ours
+    ours = ours.numpy() if isinstance(ours, tg.Tensor) else ours
     assert ours.shape == theirs.shape
     assert ours.dtype == theirs.dtype
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
@@ -30,7 +30,7 @@ def close(ours, theirs, rtol=1e-10, atol=1e-12):
 def both(case, randt):
     """The case's inputs as tinygrad_edu leaves and as torch leaves (same values)."""
     xs = make_inputs(randt, case.specs)
-    ts = [torch.tensor(x.data, requires_grad=True) for x in xs]
+    ts = [torch.tensor(x.numpy(), requires_grad=True) for x in xs]
     ours = case.fn(tg, *xs)
     theirs = case.torch_fn(*ts) if case.torch_fn else case.fn(torch, *ts)
     return xs, ts, ours, theirs
@@ -65,7 +65,7 @@ def test_hessian_vector_products_match_torch(case, randt, rng):
     hv_theirs = (torch.autograd.grad(dot_theirs, ts, allow_unused=True)
                  if dot_theirs.requires_grad else none)
     for x, a, b in zip(xs, hv_ours, hv_theirs):
-        a = np.zeros(x.shape) if a is None else a.data
+        a = np.zeros(x.shape) if a is None else a.numpy()
         b = np.zeros(x.shape) if b is None else b.numpy()
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
 
@@ -77,7 +77,7 @@ def grads(fn_ours, fn_theirs, values):
     t = T(values, requires_grad=True)
     fn_ours(x).sum().backward()
     fn_theirs(t).sum().backward()
-    return x.grad.data, t.grad.numpy()
+    return x.grad.numpy(), t.grad.numpy()
 
 
 TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0]])
@@ -104,8 +104,8 @@ def test_max_dim_returns_values_and_indices_like_torch():
             ours, theirs = getattr(x, name)(1, keepdim=keep), getattr(T(TIES), name)(1, keepdim=keep)
             v, i = ours                        # unpacks as torch's return_types
             assert v is ours.values and i is ours.indices and ours[0] is v
-            np.testing.assert_array_equal(v.data, theirs.values.numpy())
-            np.testing.assert_array_equal(i.data, theirs.indices.numpy())
+            np.testing.assert_array_equal(v.numpy(), theirs.values.numpy())
+            np.testing.assert_array_equal(i.numpy(), theirs.indices.numpy())
             assert i.dtype == np.int64
     # the whole gradient goes to the returned index, as torch's max(dim)
     ours, max_dim = grads(lambda x: x.max(dim=1).values, lambda t: t.max(dim=1).values, TIES)
@@ -123,7 +123,7 @@ def test_min_ties_like_amin():
 
 def test_max_of_two_tensors_is_maximum_like_torch():
     a, b = [1.0, 5.0, 3.0], [2.0, 0.0, 3.0]
-    np.testing.assert_array_equal(tg.tensor(a).max(tg.tensor(b)).data,
+    np.testing.assert_array_equal(tg.tensor(a).max(tg.tensor(b)).numpy(),
                                   T(a).max(T(b)).numpy())
 
 
@@ -204,7 +204,7 @@ def mlp(L, x, w1, w2):
 def test_mlp_hessian_vector_product_matches_torch(rng):
     randt = make_randt(3)
     xs = [randt(4, 3), randt(3, 5), randt(5, 2)]
-    ts = [torch.tensor(x.data, requires_grad=True) for x in xs]
+    ts = [torch.tensor(x.numpy(), requires_grad=True) for x in xs]
     us = [rng.standard_normal(x.shape) for x in xs]
     g_ours = tg.grad(mlp(tg, *xs), xs, create_graph=True)
     g_theirs = torch.autograd.grad(mlp(torch, *ts), ts, create_graph=True)
@@ -218,7 +218,7 @@ def test_mlp_hessian_vector_product_matches_torch(rng):
 def test_gradient_penalty_matches_torch():
     randt = make_randt(4)
     x, w = randt(5, 3), randt(3, 1)
-    tx, tw = (torch.tensor(a.data, requires_grad=True) for a in (x, w))
+    tx, tw = (torch.tensor(a.numpy(), requires_grad=True) for a in (x, w))
     (gx,) = tg.grad((x @ w).sigmoid().sum(), x, create_graph=True)
     (tgx,) = torch.autograd.grad((tx @ tw).sigmoid().sum(), tx, create_graph=True)
     ((gx * gx).sum(1).sqrt() - 1).pow(2).mean().backward()

@@ -26,7 +26,7 @@ def test_backward_trace_gives_the_same_gradients_as_backward():
     loss_a.backward()
     result = trace.backward_trace(loss_b, model_b)
     for (name, pa), (_, pb) in zip(model_a.named_parameters(), model_b.named_parameters()):
-        np.testing.assert_array_equal(pa.grad.data, pb.grad.data, err_msg=name)
+        np.testing.assert_array_equal(pa.grad.numpy(), pb.grad.numpy(), err_msg=name)
     # intermediates don't keep gradients they were not asked to keep
     inner = [t for t in walk([loss_b], grad_only=True) if t._op is not None]
     assert all(t.grad is None and not t._retains_grad for t in inner)
@@ -45,7 +45,7 @@ def test_backward_trace_rows_in_execution_order():
     relu = next(r for r in rows if r.op == "ReLU")
     assert relu.output == "relu1.ReLU" and relu.shape == (6, 4) and "x > 0" in relu.rule
     fc2_bias = next(g for r in rows for name, _, g in r.inputs if name == "fc2.bias")
-    assert fc2_bias == pytest.approx(np.linalg.norm(model.fc2.bias.grad.data))
+    assert fc2_bias == pytest.approx(np.linalg.norm(model.fc2.bias.grad.numpy()))
     table = str(result)
     assert table.splitlines()[0].split()[:2] == ["step", "op"]
     assert "d fc1.weight (4, 2)" in table
@@ -58,9 +58,9 @@ def test_backward_trace_reports_this_backward_only():
     # a second backward doubles the leaves' .grad; its trace shows what it added
     model, loss = mlp_loss(batchnorm=False)
     first = trace.backward_trace(loss, model)
-    once = model.fc1.weight.grad.data.copy()
+    once = model.fc1.weight.grad.numpy().copy()
     second = trace.backward_trace(loss, model)
-    np.testing.assert_allclose(model.fc1.weight.grad.data, 2 * once)
+    np.testing.assert_allclose(model.fc1.weight.grad.numpy(), 2 * once)
     assert [r.inputs for r in second] == [r.inputs for r in first]
     norm = next(g for r in second for name, _, g in r.inputs if name == "fc1.weight")
     assert norm == pytest.approx(np.linalg.norm(once))

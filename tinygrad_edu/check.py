@@ -39,7 +39,7 @@ def prepare_inputs(inputs):
             # A float64 copy: finite differences in float32 are too coarse to tell
             # anything. C order, so that numerical_jacobians' reshape(-1) is a view
             # (of a transposed input it would be a copy, and perturbing it a no-op).
-            prepared.append(Tensor(np.array(x.data, dtype=np.float64, order="C"),
+            prepared.append(Tensor(np.array(x._data, dtype=np.float64, order="C"),
                                    requires_grad=x.requires_grad, name=x.name))
         else:
             prepared.append(x)
@@ -57,14 +57,14 @@ def numerical_jacobians(fn, inputs, eps):
     for x in inputs:
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        flat = x.data.reshape(-1)   # a view: perturbing it perturbs x
+        flat = x._data.reshape(-1)   # a view: perturbing it perturbs x
         jac = [np.zeros((o.numel(), x.numel())) for o in base]
         for j in range(x.numel()):
             orig = flat[j]
             flat[j] = orig + eps
-            plus = [o.data.astype(np.float64).reshape(-1) for o in as_outputs(fn(*inputs))]
+            plus = [o._data.astype(np.float64).reshape(-1) for o in as_outputs(fn(*inputs))]
             flat[j] = orig - eps
-            minus = [o.data.astype(np.float64).reshape(-1) for o in as_outputs(fn(*inputs))]
+            minus = [o._data.astype(np.float64).reshape(-1) for o in as_outputs(fn(*inputs))]
             flat[j] = orig
             for k in range(len(base)):
                 jac[k][:, j] = (plus[k] - minus[k]) / (2 * eps)
@@ -86,7 +86,7 @@ def analytic_jacobians(fn, inputs):
                       retain_graph=True, allow_unused=True)
             for n, g in enumerate(gs):
                 if g is not None:
-                    jacs[n][k][i, :] = g.data.reshape(-1)
+                    jacs[n][k][i, :] = g._data.reshape(-1)
     return jacs
 
 
@@ -147,7 +147,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         rng = np.random.default_rng(seed)
         grad_outputs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outputs]
     else:
-        grad_outputs = [Tensor(np.asarray(g.data if isinstance(g, Tensor) else g, np.float64),
+        grad_outputs = [Tensor(np.asarray(g._data if isinstance(g, Tensor) else g, np.float64),
                                requires_grad=True)
                         for g in (grad_outputs if isinstance(grad_outputs, (list, tuple))
                                   else [grad_outputs])]
@@ -250,7 +250,7 @@ def as_array(g):
     if g is None:
         return None
     if isinstance(g, Tensor):
-        g = g.data
+        g = g._data
     return np.asarray(g, dtype=np.float64)
 
 

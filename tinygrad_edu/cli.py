@@ -115,7 +115,7 @@ def save_plots(model, history, X, y, out, log=print):
     gx, gy = np.meshgrid(xs, ys)
     model.eval()
     with no_grad():
-        pred = model(Tensor(np.c_[gx.ravel(), gy.ravel()])).data.argmax(1).reshape(gx.shape)
+        pred = model(Tensor(np.c_[gx.ravel(), gy.ravel()]))._data.argmax(1).reshape(gx.shape)
     fig = Figure(figsize=(5, 5))
     ax = fig.add_subplot()
     ax.contourf(gx, gy, pred, alpha=0.3, levels=np.arange(pred.max() + 2) - 0.5, cmap="viridis")

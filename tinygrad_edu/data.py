@@ -239,7 +239,7 @@ def one_hot(y, num_classes=None):
 
     A Tensor in gives a Tensor out, an array in an array out.
     """
-    labels = np.asarray(y.data if isinstance(y, Tensor) else y)
+    labels = np.asarray(y._data if isinstance(y, Tensor) else y)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if num_classes is None:

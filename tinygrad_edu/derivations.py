@@ -71,7 +71,7 @@ def mlp_parameters(model):
             raise ValueError(f"mlp_layers: manual.mlp_backprop computes Linear -> "
                              f"[BatchNorm1d with affine=True] -> ReLU layers only; layer {name} "
                              f"is {module!r}")
-    return {name: p.data for name, p in model.named_parameters()}
+    return {name: p._data for name, p in model.named_parameters()}
 
 
 def hand_mlp_gradients(mlp, X, y, eps=1e-5):
@@ -93,7 +93,7 @@ def mlp_backward(model, X, y):
     model.zero_grad()
     # A training-mode forward updates BatchNorm's running statistics: put them back
     # afterwards, so checking the gradients leaves a trained model as it was.
-    buffers = [(b, b.data.copy()) for _, b in model.named_buffers()]
+    buffers = [(b, b._data.copy()) for _, b in model.named_buffers()]
     loss = F.cross_entropy(model(Tensor(X)), y)
     for b, saved in buffers:
         b.data = saved
@@ -130,7 +130,7 @@ def numerical_gradients(f, arrays, eps=1e-6):
               for k in names]
 
     def loss(*tensors):
-        return Tensor(np.float64(f(**{k: t.data for k, t in zip(names, tensors)})))
+        return Tensor(np.float64(f(**{k: t._data for k, t in zip(names, tensors)})))
     jacobians = numerical_jacobians(loss, copies, eps)
     return {k: jac[0].reshape(t.shape) for k, t, jac in zip(names, copies, jacobians)}
 
@@ -228,7 +228,7 @@ def mlp_case(rng, x, labels, dims, batchnorm):
         mlp_backward(model, x, labels)
         return {name: p.grad for name, p in model.named_parameters()}
     return Case("mlp_backprop" + (" (batchnorm)" if batchnorm else ""),
-                {name: p.data.copy() for name, p in model.named_parameters()},
+                {name: p._data.copy() for name, p in model.named_parameters()},
                 lambda **p: hand_mlp_gradients(p, x, labels)[0], autograd,
                 lambda **p: hand_mlp_gradients(p, x, labels)[1])
 
@@ -255,7 +255,7 @@ def adam_case(rng, steps=3):
         p.grad = Tensor(g.copy())
         opt.step()
         ref, m, v = manual.adam_step(ref, g, m, v, t, **settings)
-    return p.data.copy(), ref
+    return p._data.copy(), ref
 
 
 # --- the report --------------------------------------------------------------------------------

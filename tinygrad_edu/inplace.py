@@ -39,6 +39,14 @@ def inplace(t, who, compute, other=None, write=None):
             write_all(t, compute(t, other)._data, who)
         bump_version(t)
         return t
+    if t._base is not None and t._data is t._base._data:
+        # PyTorch records this on the detached tensor alone; here the tensor it was
+        # detached from would change behind its own history.
+        raise RuntimeError(
+            f"{who}: a detached tensor (t.data or t.detach(), shape {t.shape}) can't be "
+            f"changed in place by an operand that requires grad, because the tensor it "
+            f"shares memory with would not see the change in its history; detach the "
+            f"operand (e.g. p.data += q.detach()) or do it under tg.no_grad()")
     if t._base is not None:
         raise RuntimeError(
             f"{who}: an in-place change of a view (shape {t.shape}, of a tensor of shape "

@@ -138,8 +138,8 @@ div = Op("Div", np.divide,
          math="y = a / b", rule="dy/da = 1/b,  dy/db = -a/b^2 = -y/b", reads="xy",
          broadcasts=True)
 maximum = Op("Maximum", np.maximum,
-             lambda g, y, a, b: g * K.tie_split(a.data, b.data),
-             lambda g, y, a, b: g * K.tie_split(b.data, a.data),
+             lambda g, y, a, b: g * K.tie_split(a._data, b._data),
+             lambda g, y, a, b: g * K.tie_split(b._data, a._data),
              math="y = max(a, b)", rule="dy/da = [a > b] + [a == b]/2 (ties split evenly)",
              reads="x", broadcasts=True)
 neg = Op("Neg", np.negative,
@@ -176,10 +176,10 @@ sigmoid = Op("Sigmoid", K.sigmoid,
              lambda g, y, x: g * (y * (1 - y)),
              math="y = 1/(1 + e^-x)", rule="dy/dx = y (1 - y)", reads="y")
 relu = Op("ReLU", lambda x: np.maximum(x, 0),
-          lambda g, y, x: g * (x.data > 0),
+          lambda g, y, x: g * (x._data > 0),
           math="y = max(x, 0)", rule="dy/dx = [x > 0]  (relu'(0) = 0)", reads="x")
 absolute = Op("Abs", np.abs,
-              lambda g, y, x: g * np.sign(x.data),
+              lambda g, y, x: g * np.sign(x._data),
               math="y = |x|", rule="dy/dx = sign(x)  (abs'(0) = 0)", reads="x")
 sin = Op("Sin", np.sin,
          lambda g, y, x: g * x.cos(),
@@ -222,7 +222,7 @@ sum_ = Op("Sum", K.sum_,
           math="y = sum of x over axis", rule="dy/dx = 1 (broadcast back)", label=axis_label)
 max_ = Op("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
           lambda g, y, x, axis, keepdims:
-              expand_reduced(g, x.shape, axis) * K.max_mask(x.data, y.data, axis),
+              expand_reduced(g, x.shape, axis) * K.max_mask(x._data, y._data, axis),
           math="y = max of x over axis", rule="dy/dx = [x == y] / #ties", reads="xy",
           label=axis_label)
 

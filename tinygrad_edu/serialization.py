@@ -91,7 +91,7 @@ def _is_array_like(value):
 
 
 def _plain_array(value, key):
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    array = np.asarray(value._data if isinstance(value, Tensor) else value)
     if array.dtype.hasobject or array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"save: the value for key {key!r} has dtype {array.dtype}; only "
                         f"numeric and bool arrays can be saved (no pickle)")

@@ -117,12 +117,19 @@ class Tensor:
 
     @property
     def data(self):
-        """The values, as a NumPy array (shared, not copied)."""
-        return self._data
+        """The values as a tensor off the graph, as in PyTorch: t.detach().
+
+        It shares t's memory (changes to either show in both), doesn't require grad and
+        has no history, so `p.data += -lr * p.grad` updates p. Unlike PyTorch, a change
+        through it counts as a change of t, so a backward that needs t's old values
+        raises instead of using the new ones. For the NumPy array, use t.numpy().
+        """
+        return self.detach()
 
     @data.setter
     def data(self, value):
-        # `t.data = ...` and `t.data += ...` both land here: count it as a change,
+        # `t.data = ...` lands here, and so does `t.data += x` after the in-place add on
+        # the detached tensor (Python assigns the result back): count it as a change,
         # so a backward that needs the old values can tell (see autograd.check_versions).
         array = value._data if isinstance(value, Tensor) else np.asarray(value)
         if array.dtype.kind not in "biuf":

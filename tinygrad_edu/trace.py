@@ -139,7 +139,7 @@ def backward_trace(loss, model=None):
         if not t._retains_grad:
             t._retains_grad, t.grad = True, None
     # .grad accumulates: keep what was there, to report only this backward's share
-    earlier = {t: t.grad.data.copy() for t in order if t.grad is not None}
+    earlier = {t: t.grad._data.copy() for t in order if t.grad is not None}
     try:
         loss.backward(retain_graph=True)
         return BackwardTrace([trace_row(step, t, names, earlier)
@@ -155,7 +155,7 @@ def trace_row(step, t, names, earlier):
     def received(x):
         if x.grad is None:
             return 0.0
-        g = x.grad.data
+        g = x.grad._data
         return float(np.linalg.norm(g - earlier[x] if x in earlier else g))
 
     inputs = [(names[x], x.shape, received(x)) for x in t._parents if x.requires_grad]

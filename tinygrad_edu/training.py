@@ -69,10 +69,10 @@ class History:
 def correct_count(scores, labels):
     """How many rows of `scores` (N, C) have their largest score at the integer label;
     None when this isn't a classification (non-integer labels, or one score per row)."""
-    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    labels = labels._data if isinstance(labels, Tensor) else np.asarray(labels)
     if labels.dtype.kind not in "iu" or scores.ndim != 2 or scores.shape[1] < 2:
         return None
-    return int((scores.data.argmax(axis=1) == labels).sum())
+    return int((scores._data.argmax(axis=1) == labels).sum())
 
 
 def evaluate(model, loss_fn, X, y):

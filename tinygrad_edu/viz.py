@@ -254,7 +254,7 @@ def summarize(array):
 
 
 def grad_norm(t):
-    return None if t.grad is None else float(np.linalg.norm(t.grad.data))
+    return None if t.grad is None else float(np.linalg.norm(t.grad._data))
 
 
 def record_escape(text):
@@ -352,7 +352,7 @@ class Drawer:
         self.op_ids[t] = nid
         label = t._op.label(t._args or ())
         if any(self.inlined(x) for x in t._parents):
-            label += "(" + ", ".join(f"{x.data.item():g}" if self.inlined(x) else "\u00b7"
+            label += "(" + ", ".join(f"{x._data.item():g}" if self.inlined(x) else "\u00b7"
                                      for x in t._parents) + ")"
         if t in self.steps:
             label = f"#{self.steps[t]} {label}"
@@ -395,17 +395,17 @@ class Drawer:
         name = self.names.get(t) or t.name
         if self.style == "micrograd":
             parts = [record_escape(name or "")]
-            parts.append(f"data {t.data.item():.4f}" if t.numel() == 1
+            parts.append(f"data {t._data.item():.4f}" if t.numel() == 1
                          else f"data {fmt_shape(t.shape)}")
             if self.show_grads:
                 g = t.grad
-                parts.append("grad -" if g is None else f"grad {g.data.item():.4f}"
+                parts.append("grad -" if g is None else f"grad {g._data.item():.4f}"
                              if g.numel() == 1 else f"grad |{grad_norm(t):.3g}|")
             return "{ " + " | ".join(parts) + " }"
         lines = [name] if name else []
         lines.append(f"{fmt_shape(t.shape)} {t.dtype}")
         if self.show_values:
-            lines.append(summarize(t.data))
+            lines.append(summarize(t._data))
         if self.show_grads and t.grad is not None:
             lines.append(f"grad norm {grad_norm(t):.3g}")
         return "\\n".join(lines)

@@ -478,7 +478,7 @@ def backprop_node(node, g, grads, wanted, anomaly=False):
         if gx._data.dtype != x._data.dtype:   # e.g. a float32 input of a float64 op
             gx = gx.to(x.dtype)
         if anomaly:
-            check_finite(gx.data, f"backward (gradient of input {i})", op, node._trace)
+            check_finite(gx._data, f"backward (gradient of input {i})", op, node._trace)
         prev = grads.get(x)
         grads[x] = gx if prev is None else prev + gx
     return ran

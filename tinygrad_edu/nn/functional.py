@@ -42,7 +42,7 @@ def positive_branch(x):
     """(x > 0, x where x > 0 else 0, x where x <= 0 else 0): each branch of a piecewise
     function gets a harmless input where it is not used, so exp(x) of a large x in the
     unused branch cannot make inf * 0 = nan in the gradient."""
-    up = x.data > 0
+    up = x._data > 0
     return up, where(up, x, 0), where(up, 0, x)
 
 
@@ -88,7 +88,7 @@ def selu(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule)."""
     z = input * beta
-    return where(z.data > threshold, input, log1p_exp(z) / beta)
+    return where(z._data > threshold, input, log1p_exp(z) / beta)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -97,8 +97,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     no_inplace(inplace, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    inside = (input.data > min_val) & (input.data < max_val)
-    return where(inside, input, np.clip(input.data, min_val, max_val))
+    inside = (input._data > min_val) & (input._data < max_val)
+    return where(inside, input, np.clip(input._data, min_val, max_val))
 
 
 def relu6(input, inplace=False):
@@ -111,7 +111,7 @@ def hardswish(input, inplace=False):
     """x relu6(x + 3) / 6: 0 up to -3, x from 3 on, x (x + 3) / 6 strictly between (so the
     gradient at -3 and 3 is PyTorch's: 0 and 1)."""
     no_inplace(inplace, "hardswish")
-    x = input.data
+    x = input._data
     return where(x <= -3, 0.0, where(x < 3, input * (input + 3) / 6, input))
 
 
@@ -135,7 +135,7 @@ def max_shift(array, axis):
 def softmax(x, dim=-1):
     """exp(x) / sum(exp(x)) along dim, shifted by the max so it cannot overflow."""
     dim = normalize_axis(dim, x.ndim, "softmax")
-    shifted = x - max_shift(x.data, dim)
+    shifted = x - max_shift(x._data, dim)
     e = shifted.exp()
     return e / e.sum(dim, keepdims=True)
 
@@ -143,7 +143,7 @@ def softmax(x, dim=-1):
 def log_softmax(x, dim=-1):
     """x - logsumexp(x) along dim, as (x - m) - log(sum(exp(x - m))) with m = max(x)."""
     dim = normalize_axis(dim, x.ndim, "log_softmax")
-    shifted = x - max_shift(x.data, dim)
+    shifted = x - max_shift(x._data, dim)
     with np.errstate(divide="ignore"):   # an empty dim: log(0) = -inf, as PyTorch
         return shifted - shifted.exp().sum(dim, keepdims=True).log()
 
@@ -151,7 +151,7 @@ def log_softmax(x, dim=-1):
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m = max(x)."""
     axis, keepdim = reduction_args(x, "logsumexp", dim, keepdim, None, None)
-    m = max_shift(x.data, axis)
+    m = max_shift(x._data, axis)
     with np.errstate(divide="ignore"):   # over an empty dim the sum is 0: -inf, as PyTorch
         out = (x - m).exp().sum(axis, keepdims=True).log() + m
     return out if keepdim else out.reshape(np.squeeze(m, axis).shape)
@@ -189,7 +189,7 @@ def same_shape(input, target, who):
 
 def class_targets(target, logits, who):
     """Integer class labels as an int array, checked against the logits' shape."""
-    labels = np.array(target.data if isinstance(target, Tensor) else target)
+    labels = np.array(target._data if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{who}: class targets must be integers, got dtype {labels.dtype} "
                         f"(for probabilities pass an array shaped like the logits)")
@@ -220,7 +220,7 @@ def unbatched(logits, target, who):
 
 
 def data_of_target(target):
-    return target.data if isinstance(target, Tensor) else target
+    return target._data if isinstance(target, Tensor) else target
 
 
 def nll_loss(log_probs, target, reduction="mean"):
@@ -284,7 +284,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """
     input = input_tensor(input, "binary_cross_entropy")
     target = same_shape(input, target, "binary_cross_entropy")
-    p, y = input.data, target.data
+    p, y = input._data, target._data
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise ValueError(f"binary_cross_entropy: input values must lie in [0, 1] (they are "
                          f"probabilities), got values from {p.min()} to {p.max()}; for logits "
@@ -304,7 +304,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
 def log1p_exp(z):
     """log(1 + e^z) for any z, smooth (every derivative right, also at 0): each branch
     gets a harmless input where it is not used, so neither overflows nor makes nan."""
-    up = z.data > 0
+    up = z._data > 0
     z_up, z_down = where(up, z, 0), where(up, 0, z)
     return where(up, z_up + ((-z_up).exp() + 1).log(), (z_down.exp() + 1).log())
 
@@ -360,7 +360,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     input = input_tensor(input, "smooth_l1_loss")
     d = input - same_shape(input, target, "smooth_l1_loss")
     a = d.abs()
-    loss = where(a.data < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    loss = where(a._data < beta, d * d * (0.5 / beta), a - 0.5 * beta)
     return reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -371,7 +371,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     input = input_tensor(input, "huber_loss")
     d = input - same_shape(input, target, "huber_loss")
     a = d.abs()
-    loss = where(a.data < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    loss = where(a._data < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
     return reduce(loss, reduction, "huber_loss")
 
 
@@ -408,7 +408,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are "
                                   "not supported")
-    idx = np.array(input.data if isinstance(input, Tensor) else input)   # a private copy
+    idx = np.array(input._data if isinstance(input, Tensor) else input)   # a private copy
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if weight.ndim != 2:
@@ -430,7 +430,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 def one_hot(tensor, num_classes=-1):
     """Integer labels of any shape -> int64 tensor of shape tensor.shape + (num_classes,)
     with a single 1 per row; num_classes=-1 means max label + 1. Off the graph."""
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if num_classes == -1:
@@ -483,10 +483,10 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
         centered = x - mean
         var = (centered * centered).mean(axes, keepdims=True)   # biased, as PyTorch
         if running_mean is not None:
-            batch_mean = mean.data.reshape(-1)
-            batch_var = var.data.reshape(-1) * (n / (n - 1))
-            running_mean.data = (1 - momentum) * running_mean.data + momentum * batch_mean
-            running_var.data = (1 - momentum) * running_var.data + momentum * batch_var
+            batch_mean = mean._data.reshape(-1)
+            batch_var = var._data.reshape(-1) * (n / (n - 1))
+            running_mean.data = (1 - momentum) * running_mean._data + momentum * batch_mean
+            running_var.data = (1 - momentum) * running_var._data + momentum * batch_var
     else:
         if running_mean is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")

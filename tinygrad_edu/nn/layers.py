@@ -125,9 +125,9 @@ class BatchNorm1d(Module):
                              f"{x.shape}; use a larger batch or call .eval()")
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            self.num_batches_tracked.data = self.num_batches_tracked._data + 1
             if momentum is None:   # cumulative moving average of all batches so far
-                momentum = 1.0 / int(self.num_batches_tracked.data)
+                momentum = 1.0 / int(self.num_batches_tracked._data)
         # Without tracked statistics the running tensors are None: batch statistics
         # are used in both modes and nothing is updated.
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
@@ -699,7 +699,7 @@ class ParameterList(Module):
     def as_parameter(value):
         # As PyTorch, a plain tensor or array becomes a Parameter (here: of a copy of it).
         return value if isinstance(value, Parameter) else Parameter(
-            value.data if isinstance(value, Tensor) else value)
+            value._data if isinstance(value, Tensor) else value)
 
     def append(self, value):
         self.register_parameter(str(len(self._parameters)), self.as_parameter(value))

@@ -241,7 +241,7 @@ class Module:
         Unlike PyTorch the arrays are copies: a snapshot that later training
         steps don't change, so keeping one as "the best weights so far" is safe.
         """
-        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
+        return OrderedDict((k, t._data.copy()) for k, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from `state_dict` into this module's parameters and buffers.
@@ -268,7 +268,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != target.shape:
                 problems.append(f"{key!r}: shape {array.shape} in the state dict, "
                                 f"{target.shape} in the model")

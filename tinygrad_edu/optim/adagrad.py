@@ -36,8 +36,8 @@ class Adagrad(Optimizer):
         check_number("eps", group["eps"])
 
     def init_state(self, p, group):
-        return {"step": 0, "sum": np.full_like(p.data, self.defaults["initial_accumulator_value"]),
-                "_work": np.empty_like(p.data)}
+        return {"step": 0, "sum": np.full_like(p._data, self.defaults["initial_accumulator_value"]),
+                "_work": np.empty_like(p._data)}
 
     def update(self, param, grad, group, state):
         wd, s, work = group["weight_decay"], state["sum"], state["_work"]

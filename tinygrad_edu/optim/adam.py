@@ -32,10 +32,10 @@ class Adam(Optimizer):
         check_flag("amsgrad", group["amsgrad"])
 
     def init_state(self, p, group):
-        state = {"step": 0, "exp_avg": np.zeros_like(p.data),
-                 "exp_avg_sq": np.zeros_like(p.data), "_work": np.empty_like(p.data)}
+        state = {"step": 0, "exp_avg": np.zeros_like(p._data),
+                 "exp_avg_sq": np.zeros_like(p._data), "_work": np.empty_like(p._data)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+            state["max_exp_avg_sq"] = np.zeros_like(p._data)
         return state
 
     def update(self, param, grad, group, state):

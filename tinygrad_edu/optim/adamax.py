@@ -23,8 +23,8 @@ class Adamax(Optimizer):
         check_number("eps", group["eps"])
 
     def init_state(self, p, group):
-        return {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_inf": np.zeros_like(p.data),
-                "_work": np.empty_like(p.data)}
+        return {"step": 0, "exp_avg": np.zeros_like(p._data), "exp_inf": np.zeros_like(p._data),
+                "_work": np.empty_like(p._data)}
 
     def update(self, param, grad, group, state):
         beta1, beta2 = group["betas"]

@@ -120,14 +120,14 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad.data
+                grad = p.grad._data
                 if grad.shape != p.shape:
                     raise RuntimeError(f"{type(self).__name__}: .grad of shape {grad.shape} "
                                        f"for a parameter of shape {p.shape}")
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self.init_state(p, group)
-                self.update(p.data, grad, group, state)
+                self.update(p._data, grad, group, state)
                 # The math above changed p.data in place, bypassing the .data setter:
                 # count the change so a backward through a graph that saved the old
                 # values raises instead of using them.
@@ -298,7 +298,7 @@ def _state_array(value, p, what):
     if not isinstance(value, (np.ndarray, Tensor)):
         raise TypeError(f"{what} must be an array of shape {p.shape}, got "
                         f"{type(value).__name__}")
-    array = value.data if isinstance(value, Tensor) else value
+    array = value._data if isinstance(value, Tensor) else value
     if array.shape != p.shape:
         raise ValueError(f"{what} has shape {array.shape}, the parameter {p.shape}")
     if array.dtype.kind not in "iuf":

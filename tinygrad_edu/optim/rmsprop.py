@@ -27,11 +27,11 @@ class RMSprop(Optimizer):
         check_flag("centered", group["centered"])
 
     def init_state(self, p, group):
-        state = {"step": 0, "square_avg": np.zeros_like(p.data), "_work": np.empty_like(p.data)}
+        state = {"step": 0, "square_avg": np.zeros_like(p._data), "_work": np.empty_like(p._data)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = np.zeros_like(p.data)
+            state["momentum_buffer"] = np.zeros_like(p._data)
         if group["centered"]:
-            state["grad_avg"] = np.zeros_like(p.data)
+            state["grad_avg"] = np.zeros_like(p._data)
         return state
 
     def update(self, param, grad, group, state):

@@ -28,7 +28,7 @@ class SGD(Optimizer):
 
     def init_state(self, p, group):
         # "_work" is scratch space, so a step allocates nothing after the first
-        return {"momentum_buffer": None, "_work": np.empty_like(p.data)}
+        return {"momentum_buffer": None, "_work": np.empty_like(p._data)}
 
     def update(self, param, grad, group, state):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
