@@ -144,11 +144,8 @@ def train(p, running, X, Y, steps, generator, batch_size=32, lr=0.1, decay_at=0.
             t.grad = None
         loss.backward()
         step_lr = lr if i < decay_at * steps else lr / 10
-        # PyTorch's lectures write `p.data += -lr * p.grad`; here .data is still a
-        # NumPy array (that line raises TypeError), so the update is in place under no_grad.
-        with tg.no_grad():
-            for t in p.values():
-                t += -step_lr * t.grad
+        for t in p.values():
+            t.data += -step_lr * t.grad   # the lectures' update line, as in PyTorch
         if i % every == 0 or i == steps - 1:
             log.append((i, loss.item()))
             print(f"  step {i:6d}/{steps}: minibatch loss {loss.item():.4f}  (lr {step_lr:g})")
