@@ -24,7 +24,7 @@ bool_ = _np.bool_
 
 __version__ = "0.1.0"
 from . import nn, optim
-from . import data, training
+from . import data, training, cuda
 from .serialization import save, load
 from . import viz, trace, manual
 from .check import compare_gradients

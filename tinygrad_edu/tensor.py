@@ -588,8 +588,11 @@ class Tensor:
         return apply(ops.scatter_add, (self,), (normalize_index(index), tuple(shape)))
 
     def masked_fill(self, mask, value):
-        """self with `value` where `mask` is True."""
-        return where(mask, value, self)
+        """self with `value` (a number or a 0-d tensor) where the bool `mask` is True."""
+        return self._shapes().masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        return inplace(self, "masked_fill_", lambda old, v: old.masked_fill(mask, v), value)
 
     # --- elementwise ---------------------------------------------------------------------
 
@@ -980,10 +983,14 @@ class Tensor:
 
     # --- shape ------------------------------------------------------------------------------
 
-    def reshape(self, *shape):
-        return apply(ops.reshape, (self,), (shape_arg(shape),))
+    def reshape(self, *shape, **kwargs):
+        return apply(ops.reshape, (self,), (shape_arg(shape, kwargs, "reshape"),))
 
-    view = reshape
+    def view(self, *shape, **kwargs):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+            raise TypeError(f"view: viewing as another dtype ({shape[0]!r}) is not supported; "
+                            f"use .to(dtype) for a converted copy")
+        return apply(ops.reshape, (self,), (shape_arg(shape, kwargs, "view"),))
 
     def permute(self, *dims):
         dims = tuple(normalize_axis(d, self.ndim, "permute") for d in shape_arg(dims))
@@ -1151,6 +1158,10 @@ class Tensor:
     def index_add(self, dim, index, source, *, alpha=1):
         return self._shapes().index_add(self, dim, index, source, alpha=alpha)
 
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return inplace(self, "index_add_", lambda old, src: old.index_add(dim, index, src,
+                                                                          alpha=alpha), source)
+
     def masked_select(self, mask):
         return self._shapes().masked_select(self, mask)
 
@@ -1288,10 +1299,18 @@ def pick(numpy_name, torch_name):
     return numpy_name if torch_name is None else torch_name
 
 
-def shape_arg(shape):
-    """reshape(2, 3) and reshape((2, 3)) both mean shape (2, 3)."""
+def shape_arg(shape, kwargs=None, who="reshape"):
+    """reshape(2, 3), reshape((2, 3)) and reshape(shape=(2, 3)) all mean shape (2, 3)."""
+    if kwargs:
+        if set(kwargs) != {"shape"} or shape:
+            raise TypeError(f"{who}: takes the shape as arguments or as shape=, got "
+                            f"{shape} and {sorted(kwargs)}")
+        shape = (kwargs["shape"],)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{who}: sizes must be ints, got {n!r} in {tuple(shape)}")
     return tuple(int(n) for n in shape)
 
 

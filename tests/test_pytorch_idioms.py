@@ -1,0 +1,65 @@
+"""PyTorch idioms from course code that must mean here what they mean there."""
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+
+try:
+    import torch
+except ImportError:   # the oracle is optional
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+
+
+def test_cuda_is_not_available_and_code_that_asks_stays_on_the_cpu():
+    device = "cuda" if tg.cuda.is_available() else "cpu"
+    x = tg.ones(2).to(device)
+    assert device == "cpu" and tg.cuda.device_count() == 0 and x.device.type == "cpu"
+
+
+def test_reshape_and_view_take_shape_as_a_keyword():
+    x = tg.arange(6.0)
+    assert x.reshape(shape=(2, 3)).shape == (2, 3) and x.view(shape=[3, 2]).shape == (3, 2)
+    with pytest.raises(TypeError, match="reshape: takes the shape as arguments or as shape="):
+        x.reshape(2, shape=(3,))
+    with pytest.raises(TypeError, match="view: sizes must be ints, got 2.5"):
+        x.view(2.5, 2)
+    with pytest.raises(TypeError, match="view: viewing as another dtype"):
+        x.view(np.float32)
+
+
+@needs_torch
+def test_masked_fill_follows_torch_dtype_and_mask_rules():
+    x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    mask = tg.tensor([True, False, True])
+    y = x.masked_fill(mask, 0.5)
+    (y * y).sum().backward()
+    t = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    yt = t.masked_fill(torch.tensor([True, False, True]), 0.5)
+    (yt * yt).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    assert tg.tensor([1, 2]).masked_fill(tg.tensor([True, False]), 1.5).dtype == np.int64
+    with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor"):
+        x.masked_fill(tg.tensor([1, 0, 1]), 0.0)
+
+
+@needs_torch
+def test_in_place_masked_fill_and_index_add_on_a_non_leaf_like_torch():
+    values = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    x = tg.tensor(values, requires_grad=True)
+    src = tg.tensor([[10.0, 20.0], [30.0, 40.0]], requires_grad=True)
+    h = x * 2
+    h.index_add_(0, tg.tensor([2, 0]), src, alpha=0.5)
+    h.masked_fill_(h.numpy() > 30, -1.0)
+    (h * h).sum().backward()
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    st = torch.tensor([[10.0, 20.0], [30.0, 40.0]], dtype=torch.float64, requires_grad=True)
+    ht = t * 2
+    ht.index_add_(0, torch.tensor([2, 0]), st, alpha=0.5)
+    ht.masked_fill_(ht.detach() > 30, -1.0)
+    (ht * ht).sum().backward()
+    np.testing.assert_array_equal(h.numpy(), ht.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(src.grad.numpy(), st.grad.numpy())
