@@ -480,26 +480,15 @@ def test_functional_jacobian():
 
 # --- out of scope -----------------------------------------------------------------------
 
-@pytest.mark.skip(reason="out of scope: forward-mode AD (torch.autograd.forward_ad)")
-def test_forward_mode_dual_numbers():
-    pass
+OUT_OF_SCOPE = [
+    "forward-mode AD (torch.autograd.forward_ad)",
+    "complex autograd",
+    "sparse tensors",
+    "CUDA streams and devices",
+    "multithreaded backward and reentrant checkpointing",
+]
 
 
-@pytest.mark.skip(reason="out of scope: complex autograd")
-def test_complex_grad():
-    pass
-
-
-@pytest.mark.skip(reason="out of scope: sparse tensors")
-def test_sparse_grad():
-    pass
-
-
-@pytest.mark.skip(reason="out of scope: CUDA streams and devices")
-def test_cuda_backward():
-    pass
-
-
-@pytest.mark.skip(reason="out of scope: multithreaded backward and reentrant checkpointing")
-def test_checkpoint_reentrant():
-    pass
+@pytest.mark.parametrize("feature", OUT_OF_SCOPE)
+def test_out_of_scope(feature):
+    pytest.skip(f"out of scope: {feature}")
