@@ -63,3 +63,39 @@ def test_in_place_masked_fill_and_index_add_on_a_non_leaf_like_torch():
     np.testing.assert_array_equal(h.numpy(), ht.detach().numpy())
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
     np.testing.assert_array_equal(src.grad.numpy(), st.grad.numpy())
+
+
+def test_inference_mode_retains_grad_and_materialize_grads():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.inference_mode():
+        assert not (x * 2).requires_grad
+    with tg.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @tg.inference_mode()
+    def predict(v):
+        return v * 3
+    assert not predict(x).requires_grad and tg.is_grad_enabled()
+    h = x * 2
+    assert not h.retains_grad
+    h.retain_grad()
+    assert h.retains_grad
+    unused = tg.tensor([5.0], requires_grad=True)
+    gx, gu = tg.grad((x * x).sum(), [x, unused], materialize_grads=True)
+    assert gx.tolist() == [2.0, 4.0] and gu.tolist() == [0.0]
+
+
+def test_requires_grad_on_integers_is_a_runtime_error_as_in_torch():
+    with pytest.raises(RuntimeError, match="only floating point tensors can require"):
+        tg.tensor([1, 2]).requires_grad_()
+
+
+@needs_torch
+def test_erf_at_the_top_level_and_as_a_method_like_torch():
+    values = np.linspace(-3, 3, 7)
+    x = tg.tensor(values, requires_grad=True)
+    tg.erf(x).sum().backward()
+    t = torch.tensor(values, requires_grad=True)
+    torch.erf(t).sum().backward()
+    np.testing.assert_allclose(x.erf().numpy(), torch.erf(t).detach().numpy(), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-14)

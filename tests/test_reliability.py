@@ -533,3 +533,33 @@ def test_var_and_std_take_pytorchs_positional_unbiased():
                                    getattr(t, name)(0, False, True).numpy())
         with pytest.raises(TypeError, match="var: pass unbiased or correction, not both"):
             getattr(x, name)(1, True, correction=0)
+
+
+@needs_torch
+def test_micrograds_in_place_accumulation_graph_like_torch():
+    def run(lib, a, b):
+        c = a + b
+        d = a * b + b ** 3
+        c += c + 1
+        c += 1 + c + (-a)
+        d += d * 2 + (b + a).relu()
+        d += 3 * d + (b - a).relu()
+        e = c - d
+        f = e ** 2
+        g = f / 2.0
+        g += 10.0 / f
+        g.backward()
+        return g.item(), a.grad.item(), b.grad.item()
+    ours = run(tg, tg.tensor(-4.0, requires_grad=True), tg.tensor(2.0, requires_grad=True))
+    theirs = run(torch, T(-4.0, True), T(2.0, True))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_an_in_place_change_through_an_index_of_itself_backpropagates():
+    # makemore's dlogits[range(n), Y] -= 1, then a backward through the result
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    h = x * 2
+    h[[0, 1], [1, 0]] -= 1
+    (h * h).sum().backward()
+    expected = 4 * (2 * x.numpy() - np.array([[0, 1], [1, 0]]))
+    np.testing.assert_allclose(x.grad.numpy(), expected)

@@ -12,8 +12,8 @@ from .tensor import (Tensor, tensor, as_tensor, cat, concatenate, stack, where, 
                      minimum, matmul, zeros, ones, full, zeros_like, ones_like, arange, eye,
                      empty, empty_like, full_like, linspace, logspace, from_numpy, Size,
                      isclose, allclose, equal)
-from .autograd import (grad, no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
-                       detect_anomaly)
+from .autograd import (grad, no_grad, enable_grad, inference_mode, set_grad_enabled,
+                       is_grad_enabled, detect_anomaly)
 from . import ops, functional, check
 from .check import gradcheck, gradgradcheck
 
@@ -25,6 +25,7 @@ bool_ = _np.bool_
 __version__ = "0.1.0"
 from . import nn, optim
 from . import data, training, cuda
+from .nn.functional import erf  # torch.erf (its home is nn.functional, next to gelu)
 from .serialization import save, load
 from . import viz, trace, manual
 from .check import compare_gradients

@@ -10,7 +10,7 @@ changes only under no_grad(), as in PyTorch.
 import numpy as np
 
 from . import ops
-from .autograd import state, bump_version, bump_history
+from .autograd import state, bump_version, bump_history, walk
 from . import tensor as T
 
 
@@ -56,6 +56,9 @@ def inplace(t, who, compute, other=None, write=None):
     old.requires_grad, old.name = t.requires_grad, t.name
     old._op, old._parents, old._args = t._op, t._parents, t._args
     old._saved_version, old._module, old._trace = t._saved_version, t._module, t._trace
+    old._version, old._rewritten = t._version, t._rewritten   # old is t as it is now
+    if isinstance(other, T.Tensor) and other.requires_grad:
+        redirect(other, t, old)
     new = compute(old, old if other is t else other)   # x *= x: both sides are the old x
     write_all(t, new._data, who)
     t.requires_grad = True
@@ -63,6 +66,19 @@ def inplace(t, who, compute, other=None, write=None):
     t._saved_version, t._module, t._trace = new._saved_version, new._module, new._trace
     bump_history(t)
     return t
+
+
+def redirect(operand, t, old):
+    """Ops in the operand's history that used t as it is now (c + 1 in c += c + 1, the
+    d[i] in d[i] -= 1) get old, t's state before this change, as their input: in PyTorch
+    they keep pointing at t's old history, and here t itself is about to get a new one.
+    An earlier use of t (before its last change) is left alone: backward then reports it."""
+    for node in walk([operand], stop={t}):
+        parents = node._parents
+        if not parents or not any(p is t for p in parents):
+            continue
+        if all(v == t._version for p, v in zip(parents, node._saved_version) if p is t):
+            node._parents = tuple(old if p is t else p for p in parents)
 
 
 def write_all(t, array, who):

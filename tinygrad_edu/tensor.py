@@ -372,7 +372,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind != "f":
-            raise TypeError(f"requires_grad: only floating point tensors can require "
+            raise RuntimeError(f"requires_grad: only floating point tensors can require "
                             f"gradients, got dtype {self.dtype}")
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_: the result of an operation can't stop "
@@ -403,6 +403,9 @@ class Tensor:
         self.requires_grad = False
         self._retains_grad = False
         return self
+
+    retains_grad = property(lambda self: self._retains_grad,
+                            doc="True once retain_grad() was called on this non-leaf tensor.")
 
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor after backward."""
@@ -812,6 +815,9 @@ class Tensor:
 
     def hypot(self, other):
         return self._pointwise().hypot(self, other)
+
+    def erf(self):
+        return F().erf(self)
 
     def exp2(self):
         return self._pointwise().exp2(self)

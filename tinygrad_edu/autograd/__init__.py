@@ -107,6 +107,27 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class inference_mode:
+    """PyTorch's inference_mode(mode=True): here the same as no_grad(); mode=False changes nothing."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        if self.mode:
+            state.grad_enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+        return decorate(fn, lambda: inference_mode(mode))
+
+
 class set_grad_enabled:
     """set_grad_enabled(mode): switch grad mode now; as a context manager, restore it on exit."""
 
@@ -339,13 +360,14 @@ def run_hooks(node, g, stored):
 
 # --- the graph walk -------------------------------------------------------------------
 
-def walk(roots, grad_only=False):
+def walk(roots, grad_only=False, stop=()):
     """Every tensor behind `roots`, each after all of its inputs (a topological order).
 
     Depth-first with an explicit stack, visiting inputs in argument order, so the
     order is the same every time. grad_only=True keeps to tensors that require
     grad (what backward visits). A node freed by an earlier backward is reached
-    but not entered; validate() reports it.
+    but not entered; validate() reports it. Tensors in `stop` are reached but
+    their inputs are not visited.
     """
     visited = set()
     stack = [(root, False) for root in reversed(roots)]
@@ -358,6 +380,8 @@ def walk(roots, grad_only=False):
             continue
         visited.add(node)
         stack.append((node, True))
+        if node in stop:
+            continue
         for p in reversed(node._parents or ()):
             if p not in visited and (p.requires_grad or not grad_only):
                 stack.append((p, False))
@@ -527,7 +551,7 @@ def remember_memory(array, stored):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=None, materialize_grads=False):
     """Gradients of `outputs` with respect to `inputs`, as a tuple of Tensors.
 
     Unlike backward(), nothing's .grad is changed. With create_graph=True the
@@ -559,6 +583,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     found = run_backward(roots, seeds, retain_graph, create_graph, inputs=inputs)
     result = []
     for i, x in enumerate(inputs):
+        if x not in found and materialize_grads:
+            found[x] = Tensor(np.zeros(x.shape, dtype=x.dtype))   # PyTorch: zeros, not None
         if x not in found and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
