@@ -200,6 +200,15 @@ def test_conv_transpose2d_gradcheck():
      "max_pool2d: padding .* at most half of kernel size"),
     (lambda: F.max_pool2d(tg.tensor(normal(1, 1, 2, 2)), 3),
      r"max_pool2d: input of spatial size \(2, 2\)"),
+    (lambda: nn.MaxPool2d(2, stride=0)(tg.tensor(normal(1, 1, 4, 4))),
+     "max_pool2d: stride must be at least 1"),
+    (lambda: F.avg_pool2d(tg.tensor(np.ones((1, 1, 4, 4), dtype=np.int64)), 2),
+     "avg_pool2d: expected a floating-point input"),
+    (lambda: F.conv_transpose2d(tg.tensor(normal(1, 2, 3, 3)), tg.tensor(normal(2, 1, 3, 3)),
+                                stride=2, output_padding=2),
+     "conv_transpose2d: output_padding .* must be smaller than"),
+    (lambda: nn.BatchNorm2d(2)(tg.tensor(normal(1, 2, 1, 1))),
+     "BatchNorm2d: training mode needs more than one value per channel"),
 ])
 def test_bad_arguments_name_the_function(call, match):
     with pytest.raises((RuntimeError, ValueError, TypeError), match=match):
@@ -325,3 +334,31 @@ def test_dropout2d_zeros_whole_channels():
     assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.7
     m.eval()
     assert m(x) is x
+
+
+def test_graph_labels_name_the_window():
+    assert ops.unfold.label(((3, 3), (1, 1), (1, 1))) == "Unfold 3x3"
+    assert ops.fold.label(((8, 8), (2, 2), (2, 2), (1, 1))) == "Fold 2x2 stride 2x2"
+
+
+def test_a_small_cnn_learns_to_tell_vertical_from_horizontal_bars():
+    gen = np.random.default_rng(3)
+    images = np.zeros((32, 1, 6, 6))
+    labels = np.arange(32) % 2
+    for n, (label, at) in enumerate(zip(labels, gen.integers(0, 6, 32))):
+        images[n, 0, :, at] = 1.0 if label else 0.0
+        images[n, 0, at, :] = 0.0 if label else 1.0
+    images += 0.1 * gen.standard_normal(images.shape)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, generator=gen), nn.BatchNorm2d(4),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, generator=gen),
+                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 2, generator=gen))
+    opt = tg.optim.Adam(model.parameters(), lr=0.05)
+    x = tg.tensor(images)
+    for _ in range(60):
+        loss = F.cross_entropy(model(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    assert (model(x).argmax(1).numpy() == labels).mean() == 1.0

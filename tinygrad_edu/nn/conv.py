@@ -287,6 +287,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     who = "avg_pool2d"
     x, added, kernel, stride, padding, dilation = pool_args(
         input, kernel_size, stride, padding, 1, 2, who)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{who}: expected a floating-point input, got {x.dtype}")
     out, extra = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode, who)
     padded = pad_spatial(x, [(p, p + e) for p, e in zip(padding, extra)])
     cols = windows(padded, kernel, stride, dilation, who)

@@ -93,7 +93,8 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, input):
@@ -111,7 +112,8 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
         self.divisor_override = divisor_override
 
@@ -145,6 +147,9 @@ class BatchNorm2d(BatchNorm1d):
         if x.ndim != 4 or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm2d: expected input of shape (N, {self.num_features}, "
                              f"H, W), got {x.shape}")
+        if (self.training or not self.track_running_stats) and x.numel() // x.shape[1] < 2:
+            raise ValueError(f"BatchNorm2d: training mode needs more than one value per "
+                             f"channel, got input of shape {x.shape}")
         return super().forward(x.reshape(x.shape[:2] + (-1,))).reshape(x.shape)
 
 
