@@ -159,6 +159,9 @@ def test_conv2d_gradcheck_and_gradgradcheck():
     f = lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
     assert gradcheck(f, [x, w, b])
     assert gradgradcheck(f, [x, w, b])
+    x1 = tg.tensor(normal(2, 2, 7), requires_grad=True)
+    w1 = tg.tensor(normal(3, 2, 3), requires_grad=True)
+    assert gradgradcheck(lambda x, w: F.conv1d(x, w, stride=2, padding=2, dilation=2), [x1, w1])
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(stride=2), dict(stride=2, padding=1,
@@ -362,3 +365,27 @@ def test_a_small_cnn_learns_to_tell_vertical_from_horizontal_bars():
         opt.step()
     model.eval()
     assert (model(x).argmax(1).numpy() == labels).mean() == 1.0
+
+
+def test_strided_flipped_and_broadcast_inputs_are_read_correctly():
+    torch = torch_or_skip()
+    x, w = normal(5, 6, 3, 4), normal(2, 3, 2, 2)
+    compare(lambda x, w: F.conv2d(x.permute(3, 2, 0, 1).flip(2), w, padding=1),
+            lambda x, w: torch.nn.functional.conv2d(x.permute(3, 2, 0, 1).flip(2), w, padding=1),
+            [x, w])
+    compare(lambda x: F.max_pool2d(x.expand(2, 3, 4, 5), 2, 1),
+            lambda x: torch.nn.functional.max_pool2d(x.expand(2, 3, 4, 5), 2, 1), [normal(1, 3, 4, 5)])
+
+
+def test_reprs_match_torch():
+    torch = torch_or_skip()
+    pairs = [(nn.Conv2d(3, 4, 3, padding="same"), torch.nn.Conv2d(3, 4, 3, padding="same")),
+             (nn.Conv1d(2, 2, 3, stride=2, groups=2, bias=False),
+              torch.nn.Conv1d(2, 2, 3, stride=2, groups=2, bias=False)),
+             (nn.Conv2d(2, 2, (1, 3), padding=(0, 1), dilation=2),
+              torch.nn.Conv2d(2, 2, (1, 3), padding=(0, 1), dilation=2)),
+             (nn.MaxPool2d(2), torch.nn.MaxPool2d(2)), (nn.AvgPool2d(3, 1, 1), torch.nn.AvgPool2d(3, 1, 1)),
+             (nn.AdaptiveAvgPool2d(1), torch.nn.AdaptiveAvgPool2d(1)),
+             (nn.Dropout2d(), torch.nn.Dropout2d())]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)

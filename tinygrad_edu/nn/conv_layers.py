@@ -57,7 +57,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * self.d:
-            s += f", padding={self.padding!r}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * self.d:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -168,4 +168,4 @@ class Dropout2d(Module):
         return dropout2d(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
