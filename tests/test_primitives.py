@@ -21,6 +21,7 @@ EXPECTED = {
     "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Expm1", "Log1p", "Sqrt",
     "Tanh", "Sigmoid", "ReLU", "Abs", "Sin", "Cos", "Erf", "Atan2", "Where", "Cast", "Sum", "Max",
     "Reshape", "Permute", "Expand", "SumTo", "Index", "ScatterAdd", "Cat", "MatMul",
+    "Unfold", "Fold",
 }
 
 
@@ -124,6 +125,8 @@ CALLS = {
     "ScatterAdd": ([normal(3, 4)], (np.array([0, 1, 1]), (2, 4))),
     "Cat": ([normal(2, 4), normal(3, 4)], (0,)),
     "MatMul": ([normal(3, 4), normal(4, 2)], ()),
+    "Unfold": ([normal(2, 3, 5, 6)], ((2, 3), (1, 2), (2, 1))),
+    "Fold": ([normal(2, 3, 2, 3, 3, 2)], ((5, 6), (2, 3), (1, 2), (2, 1))),
 }
 
 

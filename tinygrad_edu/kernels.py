@@ -74,3 +74,50 @@ def inverse_permutation(dims):
     for i, d in enumerate(dims):
         inverse[d] = i
     return tuple(inverse)
+
+
+def unfold(x, kernel, stride, dilation):
+    """Sliding windows of the last len(kernel) axes of x, copied out.
+
+    x: (*lead, *spatial) -> (*lead, *kernel, *out) where, per spatial axis,
+    out = (n - dilation (k - 1) - 1) // stride + 1 and
+    y[..., i, ..., o, ...] = x[..., o * stride + i * dilation, ...].
+    as_strided builds the windows without copying (one more stride per axis);
+    the copy makes the result an ordinary array that owns its memory.
+    """
+    d = len(kernel)
+    lead, spatial = x.shape[:-d], x.shape[-d:]
+    out = tuple((n - dl * (k - 1) - 1) // s + 1
+                for n, k, s, dl in zip(spatial, kernel, stride, dilation))
+    if min(out, default=1) < 1:
+        raise ValueError(f"kernel {tuple(kernel)} with dilation {tuple(dilation)} is larger "
+                         f"than the input's spatial size {tuple(spatial)}")
+    steps = x.strides[-d:]
+    windows = np.lib.stride_tricks.as_strided(
+        x, lead + tuple(kernel) + out,
+        x.strides[:-d] + tuple(t * dl for t, dl in zip(steps, dilation))
+        + tuple(t * s for t, s in zip(steps, stride)), writeable=False)
+    return windows.copy()
+
+
+def fold(cols, spatial, kernel, stride, dilation):
+    """The adjoint of unfold: zeros(*lead, *spatial) with every window added back in place.
+
+    cols: (*lead, *kernel, *out). One strided slice-add per kernel offset (9 for a 3x3
+    kernel), each a vectorised NumPy add over all windows at once; np.add.at with the
+    equivalent index arrays is about 4x slower (NumPy 2, (64, 8, 3, 3, 8, 8) windows).
+    """
+    d = len(kernel)
+    lead = cols.shape[:-2 * d]
+    out_sizes = cols.shape[-d:]
+    if any(dl * (k - 1) + s * (o - 1) + 1 > n
+           for n, k, s, dl, o in zip(spatial, kernel, stride, dilation, out_sizes)):
+        raise ValueError(f"{tuple(out_sizes)} windows of kernel {tuple(kernel)} (stride "
+                         f"{tuple(stride)}, dilation {tuple(dilation)}) do not fit in "
+                         f"spatial size {tuple(spatial)}")
+    y = np.zeros(lead + tuple(spatial), dtype=cols.dtype)
+    for offset in np.ndindex(*kernel):
+        where = tuple(slice(i * dl, i * dl + s * (o - 1) + 1, s)
+                      for i, dl, s, o in zip(offset, dilation, stride, out_sizes))
+        y[(Ellipsis,) + where] += cols[(Ellipsis,) + offset + (slice(None),) * d]
+    return y

@@ -100,6 +100,21 @@ def matmul_vjp_b(g, y, a, b):
     return (g.transpose(-1, -2) @ a).transpose(-1, -2)
 
 
+def fold_of(g, spatial, kernel, stride, dilation):
+    from .tensor import apply   # here, not at the top: tensor.py imports this module
+    return apply(fold, (g,), (tuple(spatial), kernel, stride, dilation))
+
+
+def unfold_of(g, kernel, stride, dilation):
+    from .tensor import apply
+    return apply(unfold, (g,), (kernel, stride, dilation))
+
+
+def window_label(kernel, stride):
+    size = "x".join(str(k) for k in kernel)
+    return size if set(stride) == {1} else f"{size} stride {'x'.join(map(str, stride))}"
+
+
 class CatOp(Op):
     """Concatenation takes any number of inputs, so its VJP is indexed."""
 
@@ -253,10 +268,28 @@ cat = CatOp("Cat", lambda *xs_and_axis: np.concatenate(xs_and_axis[:-1], axis=xs
             math="y = inputs joined along axis",
             rule="dy/dx_i = the slice of g that came from x_i")
 
+# Sliding windows (convolution, pooling) and their adjoint. Unfold is no composition of
+# Index: basic slicing cannot take every window at once, and an integer-array index
+# would make backward a ScatterAdd through np.add.at (about 4x slower than Fold's
+# slice-adds). Each is the other's VJP, like Expand/SumTo and Index/ScatterAdd.
+# args: kernel, stride, dilation (one int per spatial axis, the last axes of x).
+unfold = Op("Unfold", K.unfold,
+            lambda g, y, x, kernel, stride, dilation:
+                fold_of(g, x.shape[-len(kernel):], kernel, stride, dilation),
+            math="y[..., i, o] = x[..., o*stride + i*dilation]  (windows: (*lead, *kernel, *out))",
+            rule="dy/dx = fold: add each window's gradient back where it came from",
+            label=lambda name, kernel, stride, dilation: f"{name} {window_label(kernel, stride)}")
+fold = Op("Fold", K.fold,
+          lambda g, y, x, spatial, kernel, stride, dilation: unfold_of(g, kernel, stride, dilation),
+          math="y = zeros(*lead, *spatial) with each window of x added in place (adjoint of Unfold)",
+          rule="dy/dx = unfold g",
+          label=lambda name, spatial, kernel, stride, dilation:
+              f"{name} {window_label(kernel, stride)}")
+
 # Linear algebra, with NumPy's matmul semantics (1-D, 2-D, batched).
 matmul = Op("MatMul", np.matmul, matmul_vjp_a, matmul_vjp_b,
             math="y = a @ b", rule="dy/da = g b^T,  dy/db = a^T g", reads="x")
 
 PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, expm1, log1p, sqrt, tanh,
               sigmoid, relu, absolute, sin, cos, erf, atan2, where, cast, sum_, max_, reshape,
-              permute, broadcast_to, sum_to, getitem, scatter_add, cat, matmul)
+              permute, broadcast_to, sum_to, getitem, scatter_add, cat, unfold, fold, matmul)

@@ -6,6 +6,7 @@ from .layers import (Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, ReLU, S
                      CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,
                      BCELoss, BCEWithLogitsLoss, MultiMarginLoss, Sequential, ModuleList,
                      ModuleDict, ParameterList, MLP)
+from .conv_layers import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d, Dropout2d
 from . import init, functional, utils
 
 __all__ = ["Module", "Parameter", "Linear", "BatchNorm1d", "LayerNorm", "Embedding", "Dropout",

@@ -502,3 +502,5 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     if bias is not None:
         out = out + bias
     return out
+from .conv import (unfold, fold, conv1d, conv2d, conv_transpose2d, max_pool2d,  # noqa: E402,F401
+                   avg_pool2d, adaptive_avg_pool2d, dropout2d)
