@@ -6,6 +6,7 @@ from .layers import (Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, ReLU, S
                      CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,
                      BCELoss, BCEWithLogitsLoss, MultiMarginLoss, Sequential, ModuleList,
                      ModuleDict, ParameterList, MLP)
+from .attention import MultiheadAttention, TransformerEncoderLayer
 from . import init, functional, utils
 
 __all__ = ["Module", "Parameter", "Linear", "BatchNorm1d", "LayerNorm", "Embedding", "Dropout",
