@@ -23,26 +23,38 @@ def assert_close(ours, theirs):
     np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-10, atol=1e-12)
 
 
+def same_values_and_grads(torch, rng, outs, leaves_pairs):
+    """Each output pair agrees, and so does the gradient of every leaf pair after
+    backpropagating the same random weighting of all the outputs (None outputs match)."""
+    loss_ours, loss_theirs = 0, 0
+    for o, t in outs:
+        if t is None:
+            assert o is None
+            continue
+        assert_close(o, t)
+        v = rng.standard_normal(o.shape)
+        loss_ours, loss_theirs = loss_ours + (o * v).sum(), loss_theirs + (t * torch.tensor(v)).sum()
+    loss_ours.backward()
+    loss_theirs.backward()
+    for x, t in leaves_pairs:
+        assert_close(x.grad, t.grad)
+
+
 def check_sdpa(torch, rng, shapes, mask=None, **kwargs):
     """Values and the gradients of q, k, v (and of a float mask) against torch."""
     xs = leaves(rng, *shapes)
     ts = to_torch(torch, xs)
-    if isinstance(mask, np.ndarray) and mask.dtype != bool:
-        xs.append(tg.tensor(mask, requires_grad=True))
-        ts.append(torch.tensor(mask, requires_grad=True))
-        m_ours, m_theirs = xs[-1], ts[-1]
-    else:
-        m_ours = m_theirs = None if mask is None else mask
-        m_theirs = None if mask is None else torch.tensor(mask)
+    m_ours = m_theirs = None
+    if mask is not None and mask.dtype == bool:
+        m_ours, m_theirs = mask, torch.tensor(mask)
+    elif mask is not None:   # a float mask is differentiable too
+        m_ours, m_theirs = tg.tensor(mask, requires_grad=True), torch.tensor(mask, requires_grad=True)
+        xs.append(m_ours)
+        ts.append(m_theirs)
     ours = F.scaled_dot_product_attention(*xs[:3], attn_mask=m_ours, **kwargs)
     theirs = torch.nn.functional.scaled_dot_product_attention(*ts[:3], attn_mask=m_theirs,
                                                               **kwargs)
-    assert_close(ours, theirs)
-    v = rng.standard_normal(ours.shape)
-    ours.backward(tg.tensor(v))
-    theirs.backward(torch.tensor(v))
-    for x, t in zip(xs, ts):
-        assert_close(x.grad, t.grad)
+    same_values_and_grads(torch, rng, [(ours, theirs)], zip(xs, ts))
 
 
 SHAPES = [((3, 4), (5, 4), (5, 6)),                      # no batch dims
@@ -159,18 +171,7 @@ def compare_module(torch, rng, ours, theirs, inputs, kwargs, torch_kwargs=None):
     out_ours, out_theirs = ours(*xs, **kwargs), theirs(*ts, **(torch_kwargs or kwargs))
     if not isinstance(out_ours, tuple):
         out_ours, out_theirs = (out_ours,), (out_theirs,)
-    loss_ours, loss_theirs = 0, 0
-    for o, t in zip(out_ours, out_theirs):
-        if t is None:
-            assert o is None
-            continue
-        assert_close(o, t)
-        v = rng.standard_normal(o.shape)
-        loss_ours, loss_theirs = loss_ours + (o * v).sum(), loss_theirs + (t * torch.tensor(v)).sum()
-    loss_ours.backward()
-    loss_theirs.backward()
-    for x, t in zip(xs, ts):
-        assert_close(x.grad, t.grad)
+    same_values_and_grads(torch, rng, zip(out_ours, out_theirs), zip(xs, ts))
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         assert_close(p.grad, theirs_params[name].grad)
@@ -207,7 +208,9 @@ def test_mha_masks_match_torch(need_weights, rng):
     cases = [{"attn_mask": causal}, {"attn_mask": causal, "is_causal": True},
              {"key_padding_mask": padding}, {"attn_mask": causal, "key_padding_mask": padding},
              {"attn_mask": float_mask},
-             {"key_padding_mask": np.where(padding, -np.inf, 0.0)}]
+             {"key_padding_mask": np.where(padding, -np.inf, 0.0)},
+             # is_causal is a hint: PyTorch trusts it (ignoring the mask) where it can
+             {"attn_mask": rng.standard_normal((L, L)), "is_causal": True}]
     for case in cases:
         kwargs = dict(case, need_weights=need_weights)
         torch_kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v
@@ -326,3 +329,20 @@ def test_encoder_layer_dropout_in_training_only(rng):
     assert not np.allclose(layer(x).numpy(), layer(x).numpy())
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         nn.TransformerEncoderLayer(4, 2, activation="tanh")
+
+
+# --- the hand derivation ------------------------------------------------------------------
+
+def test_manual_attention_backward_matches_autograd(rng):
+    from tinygrad_edu import manual
+    q, k, v = (rng.standard_normal(s) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 6)))
+    causal = np.triu(np.full((3, 5), -np.inf), 1)
+    dout = rng.standard_normal((2, 3, 6))
+    out, cache = manual.attention_forward(q, k, v, causal)
+    grads = manual.attention_backward(dout, q, k, v, cache)
+    xs = [tg.tensor(a, requires_grad=True) for a in (q, k, v)]
+    ours = F.scaled_dot_product_attention(*xs, is_causal=True)
+    np.testing.assert_allclose(out, ours.numpy(), rtol=1e-12)
+    ours.backward(tg.tensor(dout))
+    for g, x in zip(grads, xs):
+        np.testing.assert_allclose(g, x.grad.numpy(), rtol=1e-10, atol=1e-12)
