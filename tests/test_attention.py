@@ -248,6 +248,24 @@ def test_mha_unbatched_and_kdim_vdim_match_torch(rng):
     compare_module(torch, rng, ours, theirs, inputs, {})
 
 
+@pytest.mark.parametrize("bias_kv, zero_attn", [(True, False), (False, True), (True, True)])
+def test_mha_extra_keys_match_torch(bias_kv, zero_attn, rng):
+    torch = pytest.importorskip("torch")
+    ours = nn.MultiheadAttention(4, 2, add_bias_kv=bias_kv, add_zero_attn=zero_attn)
+    theirs = torch_copy(torch, ours, torch.nn.MultiheadAttention(
+        4, 2, add_bias_kv=bias_kv, add_zero_attn=zero_attn))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = rng.standard_normal((3, 2, 4))
+    causal = np.triu(np.ones((3, 3), dtype=bool), 1)
+    padding = np.array([[False] * 3, [False, True, True]])
+    for need_weights in (True, False):
+        kwargs = {"attn_mask": causal, "key_padding_mask": padding, "need_weights": need_weights}
+        compare_module(torch, rng, ours, theirs, [x, x, x], kwargs,
+                       dict(kwargs, attn_mask=torch.tensor(causal),
+                            key_padding_mask=torch.tensor(padding)))
+        compare_module(torch, rng, ours, theirs, [x, x, x], {"need_weights": need_weights})
+
+
 def test_mha_parameters_and_init_as_torch():
     torch = pytest.importorskip("torch")
     ours = nn.MultiheadAttention(6, 2)
@@ -272,8 +290,6 @@ def test_mha_gradcheck(rng):
 def test_mha_bad_input_is_clear(rng):
     with pytest.raises(ValueError, match="divisible by num_heads"):
         nn.MultiheadAttention(6, 4)
-    with pytest.raises(NotImplementedError, match="add_bias_kv"):
-        nn.MultiheadAttention(4, 2, add_bias_kv=True)
     mha = nn.MultiheadAttention(4, 2, batch_first=True)
     x = tg.tensor(rng.standard_normal((2, 3, 4)))
     with pytest.raises(ValueError, match=r"expected query \(N, L, 4\)"):

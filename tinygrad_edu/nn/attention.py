@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor, where
+from ..tensor import Tensor, cat, where, wrap
 from . import functional as F
 from . import init as nn_init
 from . import layers   # a module reference: layers is still importing when this file loads
@@ -163,9 +163,6 @@ class MultiheadAttention(Module):
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None, generator=None):
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are "
-                                      "not supported")
         if device not in (None, "cpu"):
             raise NotImplementedError(f"MultiheadAttention: device={device!r}: only the CPU "
                                       f"exists here")
@@ -198,6 +195,14 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = layers.Linear(E, E, bias=bias, dtype=dtype, generator=generator)
+        if add_bias_kv:   # one learned key and value appended to every sequence
+            self.bias_k = Parameter(np.zeros((1, 1, E), dtype=dtype))
+            self.bias_v = Parameter(np.zeros((1, 1, E), dtype=dtype))
+            nn_init.xavier_normal_(self.bias_k, generator=generator)
+            nn_init.xavier_normal_(self.bias_v, generator=generator)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         if self._qkv_same_embed_dim:
             nn_init.xavier_uniform_(self.in_proj_weight, generator=generator)
         else:
@@ -222,10 +227,25 @@ class MultiheadAttention(Module):
         n, length, _ = x.shape
         return x.reshape(n, length, self.num_heads, self.head_dim).transpose(1, 2)
 
+    def extra_keys(self, k, v):
+        """k, v (N, H, S, E / H) with add_bias_kv's learned key and value and add_zero_attn's
+        zero key and value appended along S (PyTorch's order)."""
+        n = k.shape[0]
+        shape = (n, self.num_heads, 1, self.head_dim)
+        if self.bias_k is not None:
+            k = cat([k, self.heads(self.bias_k.expand(n, 1, self.embed_dim))], 2)
+            v = cat([v, self.heads(self.bias_v.expand(n, 1, self.embed_dim))], 2)
+        if self.add_zero_attn:
+            k = cat([k, wrap(np.zeros(shape, dtype=k.dtype))], 2)
+            v = cat([v, wrap(np.zeros(shape, dtype=v.dtype))], 2)
+        return k, v
+
     def merged_mask(self, attn_mask, key_padding_mask, dtype, n, L, S):
         """attn_mask (L, S) or (N*H, L, S) plus key_padding_mask (N, S), as one additive
-        mask that broadcasts to the scores (N, H, L, S)."""
+        mask that broadcasts to the scores (N, H, L, S + extra keys): the keys that
+        add_bias_kv and add_zero_attn append are never masked."""
         H = self.num_heads
+        extra = (self.bias_k is not None) + self.add_zero_attn
         mask = additive_mask(attn_mask, "attn_mask", dtype)
         if mask is not None:
             if mask.shape == (L, S):
@@ -235,12 +255,13 @@ class MultiheadAttention(Module):
             else:
                 raise RuntimeError(f"MultiheadAttention: attn_mask must have shape ({L}, {S}) "
                                    f"or ({n * H}, {L}, {S}), got {mask.shape}")
+            mask = F.pad(mask, (0, extra), value=0.0)
         pad = additive_mask(key_padding_mask, "key_padding_mask", dtype)
         if pad is not None:
             if pad.shape != (n, S):
                 raise RuntimeError(f"MultiheadAttention: key_padding_mask must have shape "
                                    f"({n}, {S}), got {pad.shape}")
-            pad = pad.reshape(n, 1, 1, S)
+            pad = F.pad(pad, (0, extra), value=0.0).reshape(n, 1, 1, S + extra)
             mask = pad if mask is None else mask + pad
         return mask
 
@@ -279,6 +300,7 @@ class MultiheadAttention(Module):
                                "is causal; it needs attn_mask (see "
                                "Transformer.generate_square_subsequent_mask)")
         q, k, v = (self.heads(t) for t in self.projections(query, key, value))
+        k, v = self.extra_keys(k, v)
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             mask = self.merged_mask(attn_mask, key_padding_mask, q.dtype, n, L, S)
@@ -304,7 +326,8 @@ class MultiheadAttention(Module):
 
     def extra_repr(self):
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
-                f"dropout={self.dropout}, batch_first={self.batch_first}")
+                f"dropout={self.dropout}, batch_first={self.batch_first}, "
+                f"add_bias_kv={self.bias_k is not None}, add_zero_attn={self.add_zero_attn}")
 
 
 # --- TransformerEncoderLayer ----------------------------------------------------------
