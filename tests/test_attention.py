@@ -239,6 +239,9 @@ def test_mha_unbatched_and_kdim_vdim_match_torch(rng):
     inputs = [rng.standard_normal((3, 4)), rng.standard_normal((5, 4)),
               rng.standard_normal((5, 4))]
     compare_module(torch, rng, ours, theirs, inputs, {"average_attn_weights": False})
+    padding = [False, True, False, False, True]
+    compare_module(torch, rng, ours, theirs, inputs, {"key_padding_mask": padding},
+                   {"key_padding_mask": torch.tensor(padding)})
     ours = nn.MultiheadAttention(4, 2, kdim=3, vdim=5, batch_first=True, bias=False)
     assert ours.in_proj_weight is None and ours.k_proj_weight.shape == (4, 3)
     theirs = torch_copy(torch, ours, torch.nn.MultiheadAttention(4, 2, kdim=3, vdim=5,

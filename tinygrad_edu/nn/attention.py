@@ -284,8 +284,9 @@ class MultiheadAttention(Module):
         batched = query.ndim == 3
         if not batched:
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.reshape(1, -1)
+            if key_padding_mask is not None:   # (S,) -> (1, S)
+                key_padding_mask = (key_padding_mask if isinstance(key_padding_mask, Tensor)
+                                    else np.asarray(key_padding_mask)).reshape(1, -1)
         elif not self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         n, L, e = query.shape
