@@ -247,6 +247,38 @@ def gelu_backward(dy, x):
     return dy * (Phi + x * phi)
 
 
+# --- scaled dot-product attention -----------------------------------------------------------
+
+def attention_forward(q, k, v, mask=None):
+    """out = A v with A = softmax(q k^T * s + M), s = 1/sqrt(E), along the last axis.
+
+    q (..., L, E), k (..., S, E), v (..., S, Ev), mask: an additive (..., L, S) array
+    (0 where allowed, -inf where not) or None -> (out (..., L, Ev), cache = (A, s)).
+    """
+    s = 1.0 / math.sqrt(q.shape[-1])
+    z = q @ np.swapaxes(k, -1, -2) * s
+    A = softmax(z if mask is None else z + mask)
+    return A @ v, (A, s)
+
+
+def attention_backward(dout, q, k, v, cache):
+    """Attention's backward: two matmuls around the softmax VJP.
+
+    out = A v gives, as for any product,  dA = dout v^T  and  dv = A^T dout.
+    The softmax row by row (softmax_backward): dZ = A * (dA - sum_j A_ij dA_ij).
+    Z = q k^T s (the mask is a constant added to Z, so it passes dZ through):
+
+        dq = dZ k s        dk = dZ^T q s
+
+    Shapes: dA, dZ (..., L, S); dq like q, dk like k, dv like v. Returns (dq, dk, dv).
+    """
+    A, s = cache
+    dA = dout @ np.swapaxes(v, -1, -2)
+    dv = np.swapaxes(A, -1, -2) @ dout
+    dZ = A * (dA - (A * dA).sum(axis=-1, keepdims=True))
+    return dZ @ k * s, np.swapaxes(dZ, -1, -2) @ q * s, dv
+
+
 # --- a whole network ------------------------------------------------------------------------
 
 def mlp_backprop(x, y, layers, eps=1e-5):

@@ -6,7 +6,9 @@ from .layers import (Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, ReLU, S
                      CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,
                      BCELoss, BCEWithLogitsLoss, MultiMarginLoss, Sequential, ModuleList,
                      ModuleDict, ParameterList, MLP)
-from .conv_layers import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d, Dropout2d
+from .conv_layers import (Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
+                          Dropout2d)
+from .attention import MultiheadAttention, TransformerEncoderLayer
 from . import init, functional, utils
 
 __all__ = ["Module", "Parameter", "Linear", "BatchNorm1d", "LayerNorm", "Embedding", "Dropout",
@@ -14,5 +16,6 @@ __all__ = ["Module", "Parameter", "Linear", "BatchNorm1d", "LayerNorm", "Embeddi
            "Softplus", "Hardtanh", "ReLU6", "Hardswish", "Softmax", "LogSoftmax", "Identity",
            "Flatten", "Unflatten", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
            "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
-           "Sequential", "ModuleList", "ModuleDict", "ParameterList", "MLP", "init",
-           "functional", "utils"]
+           "Sequential", "ModuleList", "ModuleDict", "ParameterList", "MLP", "Conv1d", "Conv2d",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
+           "MultiheadAttention", "TransformerEncoderLayer", "init", "functional", "utils"]

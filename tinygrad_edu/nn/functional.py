@@ -504,3 +504,4 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     return out
 from .conv import (unfold, fold, conv1d, conv2d, conv_transpose2d, max_pool2d,  # noqa: E402,F401
                    avg_pool2d, adaptive_avg_pool2d, dropout2d)
+from .attention import scaled_dot_product_attention  # noqa: E402,F401  (its home is attention.py)
