@@ -99,3 +99,51 @@ def test_erf_at_the_top_level_and_as_a_method_like_torch():
     torch.erf(t).sum().backward()
     np.testing.assert_allclose(x.erf().numpy(), torch.erf(t).detach().numpy(), rtol=1e-15)
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-14)
+
+
+def both(fn_ours, fn_torch, *arrays):
+    """Values and gradients of ours and torch's on the same float64 inputs."""
+    xs = [tg.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, yt = fn_ours(*xs), fn_torch(*ts)
+    seed = np.linspace(-1, 2, y.numel()).reshape(y.shape)
+    gs = tg.grad(y, xs, tg.tensor(seed))
+    gts = torch.autograd.grad(yt, ts, torch.tensor(seed))
+    return y.numpy(), yt.detach().numpy(), [g.numpy() for g in gs], [g.numpy() for g in gts]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,ours,theirs,arrays", [
+    ("nansum", lambda x: tg.nansum(x, 1), lambda x: torch.nansum(x, 1),
+     [np.array([[1.0, np.nan, 2.0], [np.nan, 3.0, 4.0]])]),
+    ("logit", lambda x: x.logit(), torch.logit, [np.array([0.1, 0.5, 0.9, 1e-9])]),
+    ("logit-eps", lambda x: tg.logit(x, 0.2), lambda x: torch.logit(x, 0.2),
+     [np.array([0.1, 0.5, 0.95, 0.3])]),
+    # near 0 both sides' d/dx sinc = (u cos u - sin u) / (pi x^2) cancel: rounding differs
+    ("sinc", tg.sinc, torch.sinc, [np.array([0.0, 0.5, 1.0, -2.5, 1e-3])]),
+    ("xlogy", tg.xlogy, torch.xlogy, [np.array([0.0, 2.0, -1.0, 0.0]), np.array([3.0, 0.5, 2.0, -1.0])]),
+    ("copysign", tg.copysign, torch.copysign,
+     [np.array([1.0, -2.0, 0.0, 3.0, -0.0]), np.array([-1.0, 2.0, -0.0, 0.0, 5.0])]),
+])
+def test_more_pointwise_names_match_torch(name, ours, theirs, arrays):
+    y, yt, gs, gts = both(ours, theirs, *arrays)
+    np.testing.assert_allclose(y, yt, rtol=1e-13)
+    assert np.array_equal(np.signbit(y), np.signbit(yt))
+    for g, gt in zip(gs, gts):
+        np.testing.assert_allclose(g, gt, rtol=1e-9 if name == "sinc" else 1e-12, atol=1e-15)
+
+
+def test_xlogy_at_zero_zero_is_zero_with_a_zero_gradient():
+    # PyTorch: value 0, d/dx 0 and d/dy nan there; ours: d/dy 0 (documented in xlogy)
+    x, y = tg.tensor([0.0], requires_grad=True), tg.tensor([0.0], requires_grad=True)
+    out = tg.xlogy(x, y)
+    out.sum().backward()
+    assert out.tolist() == [0.0] and x.grad.tolist() == [0.0] and y.grad.tolist() == [0.0]
+
+
+def test_more_pointwise_names_pass_gradcheck():
+    x = tg.tensor([0.2, 0.7, 0.4], requires_grad=True)
+    y = tg.tensor([0.5, 1.5, 2.0], requires_grad=True)
+    assert tg.gradcheck(lambda x: tg.logit(x), [x])
+    assert tg.gradgradcheck(lambda x, y: tg.xlogy(x, y), [x, y])
+    assert tg.gradgradcheck(lambda x: tg.sinc(x), [x])

@@ -246,6 +246,46 @@ def log1p(input):
     return apply(ops.log1p, (as_tensor(input),))
 
 
+def logit(input, eps=None):
+    """ln(p / (1 - p)); with eps, p is first clamped to [eps, 1 - eps] (zero gradient outside)."""
+    p = as_tensor(input)
+    if eps is not None:
+        p = p.clamp(eps, 1 - eps)
+    return p.log() - log1p(-p)
+
+
+def sinc(input):
+    """sin(pi x) / (pi x), and 1 at x = 0 (with gradient 0 there, as PyTorch)."""
+    x = as_tensor(input)
+    zero = x._data == 0
+    safe = where(zero, 1.0, x) * math.pi
+    return where(zero, 1.0, safe.sin() / safe)
+
+
+def xlogy(input, other):
+    """x ln y, with 0 where x = 0 (unless y is nan), as PyTorch.
+
+    d/dx = ln y (0 where x = 0 and y <= 0), d/dy = x / y. Where x = 0 and y <= 0 the
+    log is taken of 1 instead, so no -inf or nan reaches the gradient (PyTorch's d/dy
+    is nan at x = y = 0; ours is 0 there).
+    """
+    x, y = pair(input, other)
+    masked = (x._data == 0) & (y._data <= 0)
+    return x * where(masked, 0.0, where(masked, 1.0, y).log())
+
+
+def copysign(input, other):
+    """|input| with the sign of other (-0.0 counts as negative), as PyTorch: the gradient is
+    +-1 to input (0 where input is 0) and 0 to other."""
+    a, b = pair(input, other)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    flip = np.signbit(np.broadcast_to(a._data, shape)) != np.signbit(b._data)
+    values = a * np.where(flip, -1.0, 1.0).astype(a.dtype)
+    zero = np.broadcast_to(a._data == 0, shape)
+    result = where(zero, wrap(np.copysign(np.zeros(shape, a.dtype), b._data)), values)
+    return where(np.ones(shape, dtype=bool), result, b) if b.requires_grad else result
+
+
 def exp2(input):
     return (as_tensor(input) * LN2).exp()
 

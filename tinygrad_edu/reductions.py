@@ -200,6 +200,12 @@ def any(input, dim=None, keepdim=False):
     return wrap(np.any(x._data, axis=axis, keepdims=keep))
 
 
+def nansum(input, dim=None, keepdim=False):
+    """The sum, with nan counted as 0 (its gradient is 0 there)."""
+    x = as_tensor(input)
+    return where(np.isnan(x._data), 0.0, x).sum(dim, keepdim)
+
+
 def count_nonzero(input, dim=None):
     x = as_tensor(input)
     axis, _ = reduction_args(x, "count_nonzero", dim, False, None, None)

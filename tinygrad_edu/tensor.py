@@ -828,6 +828,18 @@ class Tensor:
     def log1p(self):
         return self._pointwise().log1p(self)
 
+    def logit(self, eps=None):
+        return self._pointwise().logit(self, eps)
+
+    def sinc(self):
+        return self._pointwise().sinc(self)
+
+    def xlogy(self, other):
+        return self._pointwise().xlogy(self, other)
+
+    def copysign(self, other):
+        return self._pointwise().copysign(self, other)
+
     def log2(self):
         return self._pointwise().log2(self)
 
@@ -944,6 +956,9 @@ class Tensor:
 
     def count_nonzero(self, dim=None):
         return self._reductions().count_nonzero(self, dim)
+
+    def nansum(self, dim=None, keepdim=False):
+        return self._reductions().nansum(self, dim, keepdim)
 
     def outer(self, vec2):
         return self._linalg().outer(self, vec2)
