@@ -147,3 +147,18 @@ def test_more_pointwise_names_pass_gradcheck():
     assert tg.gradcheck(lambda x: tg.logit(x), [x])
     assert tg.gradgradcheck(lambda x, y: tg.xlogy(x, y), [x, y])
     assert tg.gradgradcheck(lambda x: tg.sinc(x), [x])
+
+
+@needs_torch
+def test_histogram_and_histc_like_torch():
+    values = np.array([1.0, 2.0, 1.0, 4.0, 3.0, 2.5])
+    x, t = tg.tensor(values), torch.tensor(values)
+    for kwargs in ({"bins": 3}, {"bins": 4, "range": (0.0, 4.0), "density": True}):
+        ours, theirs = tg.histogram(x, **kwargs), torch.histogram(t, **kwargs)
+        hist, edges = ours
+        np.testing.assert_allclose(hist.numpy(), theirs.hist.numpy())
+        np.testing.assert_allclose(ours.bin_edges.numpy(), theirs.bin_edges.numpy())
+    np.testing.assert_allclose(x.histc(4, 0, 4).numpy(), t.histc(4, 0, 4).numpy())
+    np.testing.assert_allclose(tg.histc(x, 5).numpy(), torch.histc(t, 5).numpy())
+    with pytest.raises(TypeError, match="histogram: input must be floating point"):
+        tg.histogram(tg.tensor([1, 2]))

@@ -55,7 +55,7 @@ from .pointwise import (remainder, fmod, floor, ceil, round, trunc, frac, sign, 
                         logical_and, logical_or, logical_not, logical_xor, eq, ne, lt, le, gt, ge,
                         logit, sinc, xlogy, copysign)
 from .reductions import (prod, cumsum, cumprod, norm, sort, argsort, topk, median, all, any,
-                         count_nonzero, nansum)
+                         count_nonzero, nansum, histogram, histc)
 # torch.trace is x.trace() and linalg.trace: tg.trace is the backward-trace module.
 from .linalg import (outer, inner, tensordot, kron, einsum, take_diagonal as diagonal, diag,
                      diag_embed, tril, triu, bmm, mm, mv, dot, vdot, matrix_power)

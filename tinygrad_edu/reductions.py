@@ -200,6 +200,31 @@ def any(input, dim=None, keepdim=False):
     return wrap(np.any(x._data, axis=axis, keepdims=keep))
 
 
+HistogramResult = collections.namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """Counts of input's values in `bins` equal bins over range (default: min to max), or
+    over the given bin edges; (hist, bin_edges) as PyTorch's, off the graph (counts have no
+    gradient). The lectures plot activation statistics with it."""
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"histogram: input must be floating point, got dtype {x.dtype}")
+    edges = bins._data if hasattr(bins, "_data") else bins
+    w = None if weight is None else as_tensor(weight)._data.reshape(-1)
+    hist, bin_edges = np.histogram(x._data.reshape(-1), bins=edges, range=range, weights=w,
+                                   density=density)
+    return HistogramResult(wrap(hist.astype(x.dtype)), wrap(bin_edges.astype(x.dtype)))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins over [min, max] (both 0: the data's range); values
+    outside are ignored, as PyTorch's histc."""
+    x = as_tensor(input)
+    lo, hi = (float(x._data.min()), float(x._data.max())) if min == max == 0 else (min, max)
+    return histogram(x, bins, range=(lo, hi)).hist
+
+
 def nansum(input, dim=None, keepdim=False):
     """The sum, with nan counted as 0 (its gradient is 0 there)."""
     x = as_tensor(input)

@@ -960,6 +960,9 @@ class Tensor:
     def nansum(self, dim=None, keepdim=False):
         return self._reductions().nansum(self, dim, keepdim)
 
+    def histc(self, bins=100, min=0, max=0):
+        return self._reductions().histc(self, bins, min, max)
+
     def outer(self, vec2):
         return self._linalg().outer(self, vec2)
 
