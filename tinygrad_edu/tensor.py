@@ -18,8 +18,8 @@ import numbers
 import numpy as np
 
 from . import ops
-from .autograd import (state, creation_site, check_finite, run_backward, seed_gradient,
-                       version_owner, bump_version, bump_history, input_versions)
+from .autograd import (state, creation_site, check_finite, version_owner, bump_version,
+                       bump_history, input_versions)
 
 
 # --- building graph nodes -------------------------------------------------------------

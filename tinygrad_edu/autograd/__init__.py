@@ -248,6 +248,14 @@ def bump_history(t):
 
 def input_versions(inputs):
     """The inputs' versions when a node is recorded (compared again at backward)."""
+    # Every recorded op calls this: one and two inputs spelled out, as in tensor.forward.
+    if len(inputs) == 1:
+        x, = inputs
+        return (x._version if x._base is None else x._base._version,)
+    if len(inputs) == 2:
+        x, y = inputs
+        return (x._version if x._base is None else x._base._version,
+                y._version if y._base is None else y._base._version)
     return tuple([x._version if x._base is None else x._base._version for x in inputs])
 
 

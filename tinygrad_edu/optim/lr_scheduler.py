@@ -10,8 +10,7 @@ import numbers
 import types
 from collections import Counter
 
-from .optimizer import (Optimizer, check_flag, check_integer, check_number, check_positive,
-                        _is_index)
+from .optimizer import Optimizer, check_flag, check_integer, check_number, check_positive
 
 
 class LRScheduler:
