@@ -15,7 +15,7 @@ from .tensor import (Tensor, tensor, as_tensor, cat, concatenate, stack, where, 
 from .autograd import (grad, no_grad, enable_grad, inference_mode, set_grad_enabled,
                        is_grad_enabled, detect_anomaly)
 from . import ops, functional, check
-from .check import gradcheck, gradgradcheck
+from .check import gradcheck, gradcheck_report, gradgradcheck
 
 float32 = _np.float32
 float64 = _np.float64

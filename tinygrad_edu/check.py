@@ -11,12 +11,17 @@ is derivations.py.
 import numpy as np
 
 from .autograd import grad
-from .formatting import fmt_shape, format_table
+from .formatting import fmt_shape, format_table, html_table, in_notebook
 from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """Autograd and finite differences disagree (the message says where)."""
+    """Autograd and finite differences disagree (the message says where; `report` has the
+    table of every Jacobian block)."""
+
+    def __init__(self, message, report=None):
+        super().__init__(message)
+        self.report = report
 
 
 def as_outputs(out):
@@ -95,7 +100,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
 
     Passes when |analytic - numerical| <= atol + rtol |numerical| everywhere.
     On failure raises GradcheckError naming the input, the element and both
-    values (or returns False when raise_exception=False).
+    values, with the table of every Jacobian block (`error.report`), or
+    returns False when raise_exception=False. gradcheck_report gives that
+    table without raising.
 
     Floating-point inputs are checked through float64 copies (so float32
     tensors work, and yours are never perturbed); `fn` must then compute in
@@ -103,34 +110,110 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     are passed through unchanged. Outputs that don't require grad (a
     comparison, argmax) count as having a zero Jacobian, as in PyTorch.
     """
+    report = gradcheck_report(fn, inputs, eps, atol, rtol)
+    if report:
+        return True
+    if raise_exception:
+        raise GradcheckError(report.first_failure() + "\n" + report.table(), report)
+    return False
+
+
+def gradcheck_report(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """gradcheck's comparison as a report: one row per (output, input) Jacobian block.
+
+    Truthy when every block passes; prints as a table and shows as an HTML
+    table in a notebook.
+    """
     inputs = prepare_inputs(inputs)
+    checked = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     names = [f"input {i}" + (f" ({x.name})" if x.name else "")
              for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    shapes = [x.shape for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     numerical = numerical_jacobians(fn, inputs, eps)
     analytic = analytic_jacobians(fn, inputs)
     outputs = as_outputs(fn(*inputs))
-    out_shapes, out_dtypes = [o.shape for o in outputs], [o.dtype for o in outputs]
-    for n, (num_x, ana_x) in enumerate(zip(numerical, analytic)):
-        for k, (num, ana) in enumerate(zip(num_x, ana_x)):
-            bad = ~(np.abs(ana - num) <= atol + rtol * np.abs(num))
-            if bad.any():
-                err = np.where(bad, np.abs(ana - num), -1)
-                i, j = np.unravel_index(np.argmax(err), err.shape)
-                out_el = [int(v) for v in np.unravel_index(i, out_shapes[k])]
-                in_el = [int(v) for v in np.unravel_index(j, shapes[n])]
-                msg = (f"gradcheck: Jacobian mismatch for output {k} with respect to "
-                       f"{names[n]} (shape {shapes[n]}): d out{out_el} / "
-                       f"d x{in_el}: analytic {float(ana[i, j])!r}, numerical {float(num[i, j])!r} "
-                       f"(|diff| {abs(ana[i, j] - num[i, j]):.3g} > atol {atol} + rtol {rtol} "
-                       f"* |numerical|; {int(bad.sum())} of {bad.size} elements differ)")
-                if out_dtypes[k] != np.float64:
-                    msg += (f"; note: output {k} is {out_dtypes[k]}, so its finite differences "
-                            f"are only {out_dtypes[k]}-accurate: compute it in float64")
-                if raise_exception:
-                    raise GradcheckError(msg)
-                return False
-    return True
+    rows = [jacobian_block(k, o, names[n], x.shape, num, ana, atol, rtol)
+            for n, (x, num_x, ana_x) in enumerate(zip(checked, numerical, analytic))
+            for k, (o, num, ana) in enumerate(zip(outputs, num_x, ana_x))]
+    return GradcheckReport(rows, atol, rtol)
+
+
+class JacobianBlock:
+    """d output k / d one input: how many elements differ and the worst of them."""
+
+    def __init__(self, output, out_shape, out_dtype, input, in_shape, max_abs, n_bad, size,
+                 worst):
+        self.output, self.out_shape, self.out_dtype = output, out_shape, out_dtype
+        self.input, self.in_shape = input, in_shape
+        self.max_abs, self.n_bad, self.size = max_abs, n_bad, size
+        self.worst = worst   # (output element, input element, analytic, numerical) or None
+        self.passed = n_bad == 0
+
+
+def jacobian_block(k, out, name, in_shape, num, ana, atol, rtol):
+    diff = np.abs(ana - num)
+    bad = ~(diff <= atol + rtol * np.abs(num))   # nan counts as bad
+    worst = None
+    if bad.any():
+        i, j = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(diff, nan=np.inf), -1)),
+                                bad.shape)
+        worst = ([int(v) for v in np.unravel_index(i, out.shape)],
+                 [int(v) for v in np.unravel_index(j, in_shape)],
+                 float(ana[i, j]), float(num[i, j]))
+    return JacobianBlock(k, out.shape, out.dtype, name, in_shape,
+                         float(diff.max()) if diff.size else 0.0, int(bad.sum()), bad.size, worst)
+
+
+class GradcheckReport:
+    """gradcheck_report's rows; truthy when autograd and finite differences agree."""
+
+    def __init__(self, rows, atol, rtol):
+        self.rows, self.atol, self.rtol = rows, atol, rtol
+
+    passed = property(lambda self: all(r.passed for r in self.rows))
+    failures = property(lambda self: [r for r in self.rows if not r.passed])
+
+    def __bool__(self):
+        return self.passed
+
+    def first_failure(self):
+        """The first failing block, in words (gradcheck's error message)."""
+        r = self.failures[0]
+        out_el, in_el, ana, num = r.worst
+        msg = (f"gradcheck: Jacobian mismatch for output {r.output} with respect to "
+               f"{r.input} (shape {r.in_shape}): d out{out_el} / d x{in_el}: analytic {ana!r}, "
+               f"numerical {num!r} (|diff| {abs(ana - num):.3g} > atol {self.atol} + rtol "
+               f"{self.rtol} * |numerical|; {r.n_bad} of {r.size} elements differ)")
+        if r.out_dtype != np.float64:
+            msg += (f"; note: output {r.output} is {r.out_dtype}, so its finite differences "
+                    f"are only {r.out_dtype}-accurate: compute it in float64")
+        return msg
+
+    def cells(self):
+        head = ["d output", "/ d input", "max abs err", "elements differ", "worst: analytic",
+                "numerical", "result"]
+        body = [[f"out {r.output} {fmt_shape(r.out_shape)}", f"{r.input} {fmt_shape(r.in_shape)}",
+                 f"{r.max_abs:.2e}", f"{r.n_bad} of {r.size}",
+                 "" if r.worst is None else f"{r.worst[2]:.6g} at {r.worst[0]}/{r.worst[1]}",
+                 "" if r.worst is None else f"{r.worst[3]:.6g}", "ok" if r.passed else "FAIL"]
+                for r in self.rows]
+        verdict = ("the Jacobians agree" if self.passed
+                   else f"{len(self.failures)} of {len(self.rows)} Jacobian blocks differ")
+        notes = [f"autograd vs finite differences (atol {self.atol:g}, rtol {self.rtol:g}): "
+                 f"{verdict}"]
+        return head, body, notes
+
+    def table(self):
+        head, body, notes = self.cells()
+        return "\n".join(format_table(head, body) + notes)
+
+    __str__ = table
+
+    def _repr_html_(self):
+        head, body, notes = self.cells()
+        return html_table(head, body, notes, [i for i, r in enumerate(self.rows) if not r.passed])
+
+    def __repr__(self):
+        return f"<GradcheckReport {len(self.rows)} blocks, {'passed' if self else 'FAILED'}>"
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -221,21 +304,30 @@ class GradientComparison:
                 return row
         raise KeyError(f"compare_gradients: no gradient named {name!r}")
 
-    def table(self):
+    def cells(self):
+        """(head, body, notes): the table's columns, its rows, and the lines under it."""
         head = ["gradient", "shape", "shapes match", "max abs err", "max rel err", "result",
                 "worst element"]
         body = [[r.name, fmt_shape(r.shape), "yes" if r.shape_match else "NO",
                  fmt_err(r.max_abs), fmt_err(r.max_rel), "ok" if r.passed else "FAIL",
                  "" if r.worst_index is None else str(r.worst_index)] for r in self.rows]
-        lines = format_table(head, body)
         verdict = ("all gradients match" if self.passed
                    else f"{len(self.failures)} of {len(self.rows)} differ")
-        lines.append(f"{self.labels[0]} vs {self.labels[1]} "
-                     f"(atol {self.atol:g}, rtol {self.rtol:g}): {verdict}")
-        lines += ["  FAIL " + r.describe_failure() for r in self.failures]
-        return "\n".join(lines)
+        notes = [f"{self.labels[0]} vs {self.labels[1]} "
+                 f"(atol {self.atol:g}, rtol {self.rtol:g}): {verdict}"]
+        notes += ["  FAIL " + r.describe_failure() for r in self.failures]
+        return head, body, notes
+
+    def table(self):
+        """The comparison as text that fits 100 columns."""
+        head, body, notes = self.cells()
+        return "\n".join(format_table(head, body) + notes)
 
     __str__ = table
+
+    def _repr_html_(self):   # a notebook shows the table (failing rows marked), not the repr
+        head, body, notes = self.cells()
+        return html_table(head, body, notes, [i for i, r in enumerate(self.rows) if not r.passed])
 
     def __repr__(self):
         return f"<GradientComparison {len(self.rows)} gradients, {'passed' if self else 'FAILED'}>"
@@ -284,7 +376,7 @@ def compare_one(name, a, m, atol, rtol, labels):
                          (float(a.flat[flat]), float(m.flat[flat])), labels)
 
 
-def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rename=None,
+def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=None, rename=None,
                       labels=("autograd", "manual")):
     """Compare two sets of named gradients, element by element.
 
@@ -298,6 +390,8 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
     relative error column is |autograd - manual| / max(|autograd|, |manual|, atol).
     Returns a GradientComparison (truthy when all pass) and, with verbose=True,
     prints its table; a failing row names the parameter and its worst element.
+    verbose=None (the default) prints except in a notebook, where the returned
+    report shows itself as an HTML table (printing too would show it twice).
     labels name the two sides in the table and the messages. Comparing nothing
     (both sides empty) raises ValueError: it would pass without checking anything.
     """
@@ -312,6 +406,6 @@ def compare_gradients(autograd, manual, atol=1e-6, rtol=1e-5, verbose=True, rena
                          f"without parameters)")
     rows = [compare_one(n, ours.get(n), theirs.get(n), atol, rtol, labels) for n in names]
     result = GradientComparison(rows, atol, rtol, labels)
-    if verbose:
+    if verbose or (verbose is None and not in_notebook()):
         print(result.table())
     return result

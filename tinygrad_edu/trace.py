@@ -13,7 +13,7 @@ Nothing here needs graphviz.
 import numpy as np
 
 from .autograd import walk, validate
-from .formatting import fmt_shape, format_table
+from .formatting import fmt_shape, format_table, html_table
 from .tensor import Tensor
 
 
@@ -98,14 +98,21 @@ class BackwardTrace:
     def __iter__(self):
         return iter(self.rows)
 
-    def table(self):
+    def cells(self):
         head = ["step", "op", "d(output)", "|grad|", "sends gradient to", "rule"]
         body = [[r.step, r.op, f"d {r.output} {fmt_shape(r.shape)}", f"{r.grad_norm:.3g}",
-                 ", ".join(f"d {n} {fmt_shape(s)} |{g:.3g}|" for n, s, g in r.inputs), r.rule]
+                 "\n".join(f"d {n} {fmt_shape(s)} |{g:.3g}|" for n, s, g in r.inputs), r.rule]
                 for r in self.rows]
-        return "\n".join(format_table(head, body))
+        return head, body
+
+    def table(self):
+        """The trace as text lines that fit 100 columns (long cells wrap)."""
+        return "\n".join(format_table(*self.cells()))
 
     __str__ = table
+
+    def _repr_html_(self):   # a notebook shows the table, not the repr
+        return html_table(*self.cells())
 
     def __repr__(self):
         return f"<BackwardTrace {len(self.rows)} steps>"
