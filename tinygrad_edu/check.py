@@ -271,6 +271,10 @@ class ComparisonRow:
         self.max_abs, self.max_rel, self.passed = max_abs, max_rel, passed
         self.worst_index, self.worst_values, self.labels = worst, values, labels
 
+    def __repr__(self):
+        return (f"<ComparisonRow {self.name}: "
+                f"{'ok' if self.passed else 'FAIL ' + self.describe_failure()}>")
+
     def describe_failure(self):
         ours, theirs = self.labels
         if self.shape is None or self.other_shape is None:
