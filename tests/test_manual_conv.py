@@ -28,35 +28,37 @@ POOLS = [((2, 3, 4, 6), 2, None, 0),
          ((1, 2, 6, 6), 3, 2, 0)]
 
 
-def conv_inputs(rng, x_shape, w_shape):
-    return rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+def hand_conv(rng, x_shape, w_shape, stride, padding, dilation):
+    """Random x, W, b, an upstream gradient, and manual's y and (dx, dW, db)."""
+    x, W, b = (rng.standard_normal(s) for s in (x_shape, w_shape, w_shape[0]))
+    y, cache = manual.conv2d_forward(x, W, b, stride, padding, dilation)
+    dy = rng.standard_normal(y.shape)
+    return (x, W, b), dy, y, manual.conv2d_backward(dy, cache)
+
+
+def assert_same(y, grads, ref, ref_inputs):
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12)
+    for hand, t in zip(grads, ref_inputs):
+        np.testing.assert_allclose(hand, t.grad.numpy(), rtol=1e-11, atol=1e-12)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation", CONVS)
 def test_conv2d_matches_autograd(rng, x_shape, w_shape, stride, padding, dilation):
-    x, W, b = conv_inputs(rng, x_shape, w_shape)
-    y, cache = manual.conv2d_forward(x, W, b, stride, padding, dilation)
-    dy = rng.standard_normal(y.shape)
-    xs = [tg.tensor(a, requires_grad=True) for a in (x, W, b)]
+    inputs, dy, y, grads = hand_conv(rng, x_shape, w_shape, stride, padding, dilation)
+    xs = [tg.tensor(a, requires_grad=True) for a in inputs]
     ours = F.conv2d(*xs, stride=stride, padding=padding, dilation=dilation)
-    np.testing.assert_allclose(y, ours.numpy(), rtol=1e-12, atol=1e-12)
     ours.backward(tg.tensor(dy))
-    for hand, t in zip(manual.conv2d_backward(dy, cache), xs):
-        np.testing.assert_allclose(hand, t.grad.numpy(), rtol=1e-11, atol=1e-12)
+    assert_same(y, grads, ours.numpy(), xs)
 
 
 @needs_torch
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation", CONVS)
 def test_conv2d_matches_torch(rng, x_shape, w_shape, stride, padding, dilation):
-    x, W, b = conv_inputs(rng, x_shape, w_shape)
-    y, cache = manual.conv2d_forward(x, W, b, stride, padding, dilation)
-    dy = rng.standard_normal(y.shape)
-    ts = [torch.tensor(a, requires_grad=True) for a in (x, W, b)]
+    inputs, dy, y, grads = hand_conv(rng, x_shape, w_shape, stride, padding, dilation)
+    ts = [torch.tensor(a, requires_grad=True) for a in inputs]
     ref = TF.conv2d(*ts, stride=stride, padding=padding, dilation=dilation)
-    np.testing.assert_allclose(y, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
     ref.backward(torch.tensor(dy))
-    for hand, t in zip(manual.conv2d_backward(dy, cache), ts):
-        np.testing.assert_allclose(hand, t.grad.numpy(), rtol=1e-11, atol=1e-12)
+    assert_same(y, grads, ref.detach().numpy(), ts)
 
 
 def test_conv2d_without_bias_and_one_by_one_is_a_linear_layer(rng):
@@ -78,29 +80,30 @@ def test_col2im_is_the_adjoint_of_im2col(rng):
         assert np.isclose((cols * c).sum(), (x * back).sum(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("x_shape, kernel, stride, padding", POOLS)
-def test_maxpool2d_matches_autograd(rng, x_shape, kernel, stride, padding):
+def hand_pool(rng, x_shape, kernel, stride, padding):
     x = rng.standard_normal(x_shape)
     y, cache = manual.maxpool2d_forward(x, kernel, stride, padding)
     dy = rng.standard_normal(y.shape)
+    return x, dy, y, (manual.maxpool2d_backward(dy, cache),)
+
+
+@pytest.mark.parametrize("x_shape, kernel, stride, padding", POOLS)
+def test_maxpool2d_matches_autograd(rng, x_shape, kernel, stride, padding):
+    x, dy, y, grads = hand_pool(rng, x_shape, kernel, stride, padding)
     t = tg.tensor(x, requires_grad=True)
     ours = F.max_pool2d(t, kernel, stride, padding)
-    np.testing.assert_array_equal(y, ours.numpy())
     ours.backward(tg.tensor(dy))
-    np.testing.assert_allclose(manual.maxpool2d_backward(dy, cache), t.grad.numpy(), rtol=1e-12)
+    assert_same(y, grads, ours.numpy(), [t])
 
 
 @needs_torch
 @pytest.mark.parametrize("x_shape, kernel, stride, padding", POOLS)
 def test_maxpool2d_matches_torch(rng, x_shape, kernel, stride, padding):
-    x = rng.standard_normal(x_shape)
-    y, cache = manual.maxpool2d_forward(x, kernel, stride, padding)
-    dy = rng.standard_normal(y.shape)
+    x, dy, y, grads = hand_pool(rng, x_shape, kernel, stride, padding)
     t = torch.tensor(x, requires_grad=True)
     ref = TF.max_pool2d(t, kernel, stride, padding)
-    np.testing.assert_array_equal(y, ref.detach().numpy())
     ref.backward(torch.tensor(dy))
-    np.testing.assert_allclose(manual.maxpool2d_backward(dy, cache), t.grad.numpy(), rtol=1e-12)
+    assert_same(y, grads, ref.detach().numpy(), [t])
 
 
 def test_maxpool2d_ties_send_the_gradient_to_the_first_maximum():
