@@ -197,12 +197,14 @@ def test_collapse_draws_one_node_per_layer():
     model, loss = mlp_loss()
     dot = viz.draw_graph(loss, model, modules="collapse")
     src = dot.source
-    for layer in ['"fc1\\nLinear"', '"bn1\\nBatchNorm1d"', '"relu1\\nReLU"', '"fc2\\nLinear"']:
+    # path: layer, then the shapes flowing in (with a gradient) and out
+    for layer in ['"fc1: Linear\\n-> (6, 4)"', '"bn1: BatchNorm1d\\n(6, 4) -> (6, 4)"',
+                  '"relu1: ReLU\\n(6, 4) -> (6, 4)"', '"fc2: Linear\\n(6, 4) -> (6, 3)"']:
         assert layer in src
     assert "MatMul" not in src and "Sum axis=0" not in src   # hidden inside the layers
     assert "fc1.weight" in src                                # parameters still shown
     partial = viz.draw_graph(loss, model, modules=["bn1"]).source
-    assert '"bn1\\nBatchNorm1d"' in partial and "MatMul" in partial
+    assert '"bn1: BatchNorm1d\\n(6, 4) -> (6, 4)"' in partial and "MatMul" in partial
     with pytest.raises(ValueError, match="draw_graph: modules names unknown module paths"):
         viz.draw_graph(loss, model, modules=["nope"])
 

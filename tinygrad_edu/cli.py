@@ -259,7 +259,8 @@ def graph(args):
 def check(args):
     """Every derivation in manual.py against autograd and finite differences."""
     from .derivations import check_derivations
-    print("hand-derived gradients (tinygrad_edu/manual.py) vs autograd and central finite "
+    # two lines: the report keeps within 100 columns
+    print("hand-derived gradients (tinygrad_edu/manual.py) vs autograd and central finite\n"
           f"differences, random float64 inputs (seed {args.seed})")
     report = check_derivations(seed=args.seed)
     return 0 if report.passed else 1

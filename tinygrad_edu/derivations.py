@@ -18,6 +18,7 @@ an nn.MLP names them fc1.weight, fc1.bias, bn1.weight, ... `mlp_layers` is the o
 adapter between the two, used both by the suite's MLP cases and by
 check_model_gradients (`tinygrad-edu demo` checking the model it trained).
 """
+import textwrap
 from collections import namedtuple
 
 import numpy as np
@@ -31,6 +32,7 @@ from .optim import Adam
 from .tensor import Tensor
 
 Case = namedtuple("Case", "name inputs numpy_loss autograd hand")
+WIDTH = 100   # columns of the report (`tinygrad-edu check` in a terminal)
 
 
 # --- an nn.MLP as manual.mlp_backprop sees it ---------------------------------------------------
@@ -200,6 +202,68 @@ def layer_cases(rng, n=5, d=4, h=3, c=4):
     return cases
 
 
+def conv_case(name, rng, x_shape, w_shape, stride=1, padding=0, dilation=1):
+    """manual.conv2d_forward/backward (im2col + matmul) against F.conv2d."""
+    def draw(*shape):
+        return rng.standard_normal(shape)
+    geometry = dict(stride=stride, padding=padding, dilation=dilation)
+    inputs = {"x": draw(*x_shape), "W": draw(*w_shape), "b": draw(w_shape[0])}
+    y, _ = manual.conv2d_forward(**inputs, **geometry)
+    return layer_case(
+        name, inputs,
+        lambda x, W, b: manual.conv2d_forward(x, W, b, **geometry)[0],
+        lambda x, W, b: F.conv2d(x, W, b, **geometry),
+        lambda dy, x, W, b: manual.conv2d_backward(
+            dy, manual.conv2d_forward(x, W, b, **geometry)[1]),
+        draw(*y.shape))
+
+
+def maxpool_case(name, rng, x_shape, kernel_size, stride=None, padding=0):
+    """manual.maxpool2d_forward/backward against F.max_pool2d (random inputs: no ties, so
+    finite differences see a smooth function)."""
+    def forward(x):
+        return manual.maxpool2d_forward(x, kernel_size, stride, padding)
+    x = rng.standard_normal(x_shape)
+    return layer_case(name, {"x": x}, lambda x: forward(x)[0],
+                      lambda x: F.max_pool2d(x, kernel_size, stride, padding),
+                      lambda dy, x: manual.maxpool2d_backward(dy, forward(x)[1]),
+                      rng.standard_normal(forward(x)[0].shape))
+
+
+def conv_cases(rng):
+    """Convolution (several strides, paddings, a dilation) and max pooling, by im2col."""
+    return [
+        conv_case("conv2d", rng, (2, 2, 5, 5), (3, 2, 3, 3)),
+        conv_case("conv2d (stride 2, pad 1)", rng, (2, 2, 6, 5), (3, 2, 3, 2), 2, 1),
+        conv_case("conv2d (dilation 2)", rng, (1, 2, 7, 6), (2, 2, 2, 3), (1, 2), (1, 0), 2),
+        maxpool_case("max_pool2d (2x2)", rng, (2, 2, 4, 6), 2),
+        maxpool_case("max_pool2d (3x3, stride 1, pad 1)", rng, (1, 2, 4, 5), 3, 1, 1),
+    ]
+
+
+def normalization_attention_cases(rng, n=5, d=4, L=3, S=4, E=3):
+    """LayerNorm, and scaled dot-product attention without and with a causal mask."""
+    def draw(*shape):
+        return rng.standard_normal(shape)
+    causal = np.triu(np.full((L, S), -np.inf), 1)   # additive: -inf above the diagonal
+    cases = [layer_case(
+        "layernorm", {"x": 2 * draw(n, d) + 1, "gamma": draw(d), "beta": draw(d)},
+        lambda x, gamma, beta: manual.layernorm_forward(x, gamma, beta)[0],
+        lambda x, gamma, beta: F.layer_norm(x, (d,), gamma, beta),
+        lambda dy, x, gamma, beta: manual.layernorm_backward(
+            dy, manual.layernorm_forward(x, gamma, beta)[1]),
+        draw(n, d))]
+    for name, mask in [("attention", None), ("attention (causal mask)", causal)]:
+        cases.append(layer_case(
+            name, {"q": draw(2, L, E), "k": draw(2, S, E), "v": draw(2, S, E)},
+            lambda q, k, v, mask=mask: manual.attention_forward(q, k, v, mask)[0],
+            lambda q, k, v, mask=mask: F.scaled_dot_product_attention(q, k, v, mask),
+            lambda dy, q, k, v, mask=mask: manual.attention_backward(
+                dy, q, k, v, manual.attention_forward(q, k, v, mask)[1]),
+            draw(2, L, E)))
+    return cases
+
+
 def loss_cases(rng, n=5, d=4, c=4):
     """Softmax cross-entropy (the (p - Y)/N shortcut), MSE and the multiclass hinge loss."""
     labels, target = rng.integers(0, c, n), rng.standard_normal((n, d))
@@ -241,7 +305,8 @@ def mlp_cases(rng, dims=(3, 5, 4, 3), n=8):
 
 def derivation_cases(rng):
     """Every derivation in manual.py as a Case, in the order the report lists them."""
-    return layer_cases(rng) + loss_cases(rng) + mlp_cases(rng)
+    return (layer_cases(rng) + normalization_attention_cases(rng) + conv_cases(rng)
+            + loss_cases(rng) + mlp_cases(rng))
 
 
 def adam_case(rng, steps=3):
@@ -279,8 +344,10 @@ class DerivationReport:
             ok = a.passed and (f is None or f.passed)
             body.append([case, grad_name, fmt_shape(shape), verdict(a),
                          "n/a" if f is None else verdict(f), "ok" if ok else "FAIL"])
-            failures += [f"  FAIL {case}: {r.describe_failure()}" for r in (a, f)
-                         if r is not None and not r.passed]
+            for r in (a, f):   # wrapped: the report keeps within WIDTH columns
+                if r is not None and not r.passed:
+                    failures += textwrap.wrap(f"  FAIL {case}: {r.describe_failure()}", WIDTH,
+                                              subsequent_indent=" " * 6)
         lines = format_table(head, body)
         n_bad = sum(row[-1] == "FAIL" for row in body)
         lines.append("every hand derivation matches autograd and finite differences"

@@ -279,6 +279,139 @@ def attention_backward(dout, q, k, v, cache):
     return dZ @ k * s, np.swapaxes(dZ, -1, -2) @ q * s, dv
 
 
+# --- convolution and max pooling: im2col -------------------------------------------------
+
+def pair(v):
+    """An int or a pair of ints as a pair (one value for both spatial axes)."""
+    return (v, v) if np.isscalar(v) else tuple(v)
+
+
+def out_size(n, k, s, dl):
+    """How many windows of size k (dilation dl, so spanning dl (k - 1) + 1) fit in n at stride s."""
+    return (n - dl * (k - 1) - 1) // s + 1
+
+
+def im2col(xp, kernel, stride, dilation):
+    """Every window of a (padded) image laid out as columns.
+
+    xp (N, C, H, W) -> cols (N, C, kh, kw, OH, OW) with
+
+        cols[n, c, i, j, p, q] = xp[n, c, p sh + i dh, q sw + j dw]
+
+    One strided slice per kernel offset (i, j): kh * kw copies, no per-window loop.
+    """
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    n, c, h, w = xp.shape
+    oh, ow = out_size(h, kh, sh, dh), out_size(w, kw, sw, dw)
+    cols = np.empty((n, c, kh, kw, oh, ow), dtype=xp.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                  j * dw:j * dw + sw * (ow - 1) + 1:sw]
+    return cols
+
+
+def col2im(dcols, padded_shape, stride, dilation):
+    """The adjoint of im2col: add each column's gradient back where it was read from.
+
+    dcols (N, C, kh, kw, OH, OW) -> dxp (N, C, H, W). A pixel covered by several
+    windows (overlapping: stride < kernel) gets the sum of their gradients, which is
+    why this is += and not =.
+    """
+    n, c, kh, kw, oh, ow = dcols.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    dxp = np.zeros(padded_shape, dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, :, i, j]
+    return dxp
+
+
+def unpad(xp, padding):
+    (ph, pw), (h, w) = padding, xp.shape[2:]
+    return xp[:, :, ph:h - ph, pw:w - pw]
+
+
+def conv2d_forward(x, W, b=None, stride=1, padding=0, dilation=1):
+    """2-D convolution (cross-correlation, as F.conv2d with groups=1) as im2col + one matmul.
+
+        y[n, f, p, q] = b[f] + sum_{c, i, j} W[f, c, i, j] xp[n, c, p sh + i dh, q sw + j dw]
+
+    xp is x zero-padded by `padding` on each side. Written with X = the im2col
+    matrix (N OH OW, C kh kw) and Wm = W as an (F, C kh kw) matrix, this is a
+    linear layer applied to every window:  Y = X Wm^T + b.
+
+    x (N, C, H, W), W (F, C, kh, kw), b (F,) or None; stride, padding, dilation an
+    int or a pair -> (y (N, F, OH, OW), cache), OH = (H + 2 ph - dh (kh - 1) - 1) // sh + 1.
+    Groups are not covered (groups=1 only).
+    """
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
+    (ph, pw), f = padding, W.shape[0]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = im2col(xp, W.shape[2:], stride, dilation)
+    n, oh, ow = x.shape[0], cols.shape[4], cols.shape[5]
+    X = cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, -1)
+    Y = linear_forward(X, W.reshape(f, -1), b)
+    y = Y.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+    return y, (X, cols.shape, xp.shape, W, stride, padding, dilation)
+
+
+def conv2d_backward(dy, cache):
+    """Convolution's backward: the linear layer's, then col2im.
+
+    With dY = dy as an (N OH OW, F) matrix, linear_backward gives
+
+        dX = dY Wm      dWm = dY^T X      db = sum over rows of dY
+
+    dW is dWm reshaped to (F, C, kh, kw). dX holds a gradient for every copy that
+    im2col made; col2im adds the copies of each pixel together, and cutting the
+    padding off gives dx (N, C, H, W). Returns (dx, dW, db).
+    """
+    X, cols_shape, padded_shape, W, stride, padding, dilation = cache
+    n, c, kh, kw, oh, ow = cols_shape
+    dY = dy.transpose(0, 2, 3, 1).reshape(n * oh * ow, -1)
+    dX, dWm, db = linear_backward(dY, X, W.reshape(W.shape[0], -1))
+    dcols = dX.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+    dx = unpad(col2im(dcols, padded_shape, stride, dilation), padding)
+    return dx, dWm.reshape(W.shape), db
+
+
+def maxpool2d_forward(x, kernel_size, stride=None, padding=0):
+    """2-D max pooling (F.max_pool2d, dilation 1, floor mode): the largest value per window.
+
+    x (N, C, H, W) -> (y (N, C, OH, OW), cache); stride defaults to kernel_size;
+    padding counts as -inf (it never wins). The argmax of each window is kept for
+    backward: np.argmax returns the first maximum, PyTorch's rule for ties.
+    """
+    kernel = pair(kernel_size)
+    stride = kernel if stride is None else pair(stride)
+    ph, pw = padding = pair(padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    cols = im2col(xp, kernel, stride, (1, 1))
+    n, c, kh, kw, oh, ow = cols.shape
+    flat = cols.reshape(n, c, kh * kw, oh, ow)
+    where = flat.argmax(axis=2)
+    y = np.take_along_axis(flat, where[:, :, None], axis=2)[:, :, 0]
+    return y, (where, cols.shape, xp.shape, stride, padding)
+
+
+def maxpool2d_backward(dy, cache):
+    """Max pooling's backward: y = x at the window's argmax, so dy goes there and nowhere else.
+
+        dx[argmax of window (p, q)] += dy[p, q]    (0 for every other pixel of the window)
+
+    As a column per window, a one-hot of the argmax scaled by dy; col2im adds the
+    columns up (a pixel that wins in several overlapping windows gets each of
+    their gradients). dy (N, C, OH, OW) -> dx (N, C, H, W).
+    """
+    where, cols_shape, padded_shape, stride, padding = cache
+    n, c, kh, kw, oh, ow = cols_shape
+    dflat = np.zeros((n, c, kh * kw, oh, ow), dtype=dy.dtype)
+    np.put_along_axis(dflat, where[:, :, None], dy[:, :, None], axis=2)
+    return unpad(col2im(dflat.reshape(cols_shape), padded_shape, stride, (1, 1)), padding)
+
+
 # --- a whole network ------------------------------------------------------------------------
 
 def mlp_backprop(x, y, layers, eps=1e-5):

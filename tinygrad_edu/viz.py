@@ -34,7 +34,7 @@ COLORS = {"parameter": "#cfe2f3", "leaf": "#d9ead3", "constant": "#eeeeee",
 BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
 
 SHOW = ("values", "grads", "order")
-MODULES = ("cluster", "collapse")
+MODULES = ("auto", "cluster", "collapse")
 DIRECTIONS = ("LR", "TB", "RL", "BT")
 STYLES = ("auto", "tensor", "micrograd")
 
@@ -87,7 +87,7 @@ def drawing_class():
 
 # --- the drawing ------------------------------------------------------------------------------
 
-def draw_graph(root, model=None, *, show=(), modules=None, direction="LR", max_nodes=1000,
+def draw_graph(root, model=None, *, show=(), modules="auto", direction="LR", max_nodes=1000,
                style="auto"):
     """Draw the computation graph that produced `root` (a Tensor or a list of Tensors).
 
@@ -97,10 +97,23 @@ def draw_graph(root, model=None, *, show=(), modules=None, direction="LR", max_n
                 <= 4), "grads" (each tensor's gradient norm, or its value in the
                 micrograd style) and "order" (number the ops in the order
                 backward() runs their VJPs); a string or a list of them
-    modules     needs model to be a Module: "cluster" boxes the nodes made by
-                each Module (nested like the modules), "collapse" draws each
-                innermost Module call (Linear, BatchNorm1d, ...) as one node,
-                a list of module paths (["bn1"]) collapses just those
+    modules     how Module calls are drawn (model must be a Module for all but
+                "auto" and None):
+                "auto" (default) draws each layer that is one idea to a learner
+                as one node: the sub-modules whose class says draw_collapsed =
+                True (nn.Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+                MultiheadAttention); its label gives the path, the layer and the
+                shapes in -> out ("conv1: Conv2d(1->8, 3x3)"). Everything else
+                is drawn op by op.
+                None expands every layer into its primitives (no grouping);
+                "cluster" also expands them, boxing the nodes made by each Module
+                (nested like the modules); "collapse" draws each innermost Module
+                call (Linear, BatchNorm1d, ...) as one node; a list of module
+                paths (["conv1"]) collapses exactly those (expands all others).
+                To expand one layer of an "auto" drawing, set
+                model.conv1.draw_collapsed = False (or list the others).
+                F.conv2d or F.scaled_dot_product_attention called outside such a
+                layer is drawn op by op: only Module calls are recorded.
     direction   "LR" (left to right), "TB" (top to bottom), "RL" or "BT"
     max_nodes   on bigger graphs, draw the last max_nodes tensors of the walk
                 (the end of the computation) and the leaves they use, with a
@@ -163,8 +176,10 @@ def check_options(model, modules, direction, max_nodes, style):
             isinstance(modules, (list, tuple)) and all(isinstance(p, str) for p in modules))
         if not valid:
             raise ValueError(f"draw_graph: modules must be None, 'cluster', 'collapse' or a "
-                             f"list of module paths to collapse, got {modules!r}")
-        if not hasattr(model, "named_modules"):
+                             f"list of module paths to collapse, or 'auto' (the default: "
+                             f"collapse the layers marked draw_collapsed), got {modules!r}")
+        # "auto" has nothing to collapse without a Module, which is fine: it is the default
+        if modules != "auto" and not hasattr(model, "named_modules"):
             raise ValueError(f"draw_graph: modules={modules!r} needs the model, a Module, "
                              f"as the second argument: draw_graph(loss, model, modules=...); "
                              f"got model={type(model).__name__}")
@@ -219,7 +234,9 @@ def collapse_groups(order, paths, modules, model):
     """op-node -> module path of the collapsed module that swallows it (empty: no collapse)."""
     if modules is None or modules == "cluster":
         return {}
-    if modules == "collapse":
+    if modules == "auto":   # the model itself stays open: it is what the caller asked to see
+        wanted = {p for m, p in paths.items() if p and getattr(m, "draw_collapsed", False)}
+    elif modules == "collapse":
         innermost = {m for m in paths if m is not model and not any(True for _ in m.children())}
         wanted = {paths[m] for m in innermost}
     else:
@@ -242,6 +259,34 @@ def collapse_groups(order, paths, modules, model):
 
 
 # --- labels -----------------------------------------------------------------------------------
+
+def module_summary(module):
+    """What a collapsed layer is, in a few characters: "Conv2d(1->8, 3x3, stride 2)",
+    "MaxPool2d(2x2)", "MultiheadAttention(16, 4 heads)"; else its class name."""
+    kind = type(module).__name__
+
+    def size(v):   # a 1-D kernel (Conv1d) is a plain number
+        if isinstance(v, tuple):
+            return str(v[0]) if len(v) == 1 else "x".join(map(str, v))
+        return f"{v}x{v}"
+    extras = []
+    stride, kernel = getattr(module, "stride", None), getattr(module, "kernel_size", None)
+    conv = hasattr(module, "in_channels")
+    default = (1 if conv else kernel)   # a pool's stride defaults to its kernel
+    if kernel is not None and set(np.ravel(stride)) != set(np.ravel(default)):
+        strides = set(np.ravel(stride))
+        extras.append(f"stride {strides.pop() if len(strides) == 1 else size(stride)}")
+    if conv and kernel is not None:
+        return f"{kind}({module.in_channels}->{module.out_channels}, " \
+               f"{', '.join([size(kernel)] + extras)})"
+    if kernel is not None:
+        return f"{kind}({', '.join([size(kernel)] + extras)})"
+    if hasattr(module, "num_heads"):
+        return f"{kind}({module.embed_dim}, {module.num_heads} heads)"
+    if hasattr(module, "output_size"):
+        return f"{kind}({module.output_size})"
+    return kind
+
 
 def summarize(array):
     """A short text for some values: the numbers themselves if few, else mean and std."""
@@ -297,11 +342,23 @@ class Drawer:
                 and t not in self.roots and t not in self.names)
 
     def hidden(self, t, users):
-        """Inlined constants, and results made inside a collapsed module and used only there."""
+        """Inlined constants, results made inside a collapsed module and used only there,
+        and constants used only inside a draw_collapsed layer: its padding zeros, softmax's
+        max shift, the unfolded columns of an input that needs no grad (its ops were not
+        recorded) are details of the one idea."""
         if self.inlined(t):
             return True
+        if t in self.roots:
+            return False
         g = self.groups.get(t)
-        return g is not None and t not in self.roots and all(self.groups.get(u) == g for u in users)
+        if g is None and t._op is None and not t.requires_grad and t not in self.names:
+            g = self.groups.get(users[0]) if users else None
+            if g is None or not getattr(self.module_at(g), "draw_collapsed", False):
+                return False
+        return g is not None and all(self.groups.get(u) == g for u in users)
+
+    def module_at(self, path):
+        return next(m for m, p in self.paths.items() if p == path)
 
     def draw(self, order):
         """Nodes and edges in walk order: each op, the edges into it, then its result."""
@@ -309,6 +366,7 @@ class Drawer:
         for t in order:
             for p in t._parents or ():
                 users.setdefault(p, []).append(t)
+        self.group_io = self.group_shapes(order, users)
         for t in order:
             if t._op is not None:
                 if t in self.groups:
@@ -321,6 +379,29 @@ class Drawer:
                 if t._op is not None:
                     self.edge(self.op_node(t), self.ids[t])
 
+    def group_shapes(self, order, users):
+        """collapsed path -> (shapes coming in, shapes going out), each listed once.
+
+        In: what flows into the layer with a gradient (results of earlier ops, leaves
+        that require grad), not its parameters nor constants: a constant's ops are not
+        recorded, so a constant input reaches the graph already unfolded (the im2col
+        columns of a first conv layer), and softmax's max shift is a constant too.
+        Out: the layer's results that are drawn (used outside, or roots).
+        """
+        io = {}
+        for t in order:
+            path = self.groups.get(t)
+            if path is None:
+                continue
+            ins, outs = io.setdefault(path, ([], []))
+            for x in t._parents:
+                if self.groups.get(x) != path and x not in self.names and (
+                        x._op is not None or x.requires_grad):
+                    ins.append(fmt_shape(x.shape))
+            if not self.hidden(t, users.get(t, ())):
+                outs.append(fmt_shape(t.shape))
+        return {p: (list(dict.fromkeys(i)), list(dict.fromkeys(o))) for p, (i, o) in io.items()}
+
     def op_node(self, t):
         """The node standing for t's op: its own, or its collapsed module's."""
         return self.op_ids[t] if t in self.op_ids else self.group_ids[self.groups[t]]
@@ -330,6 +411,8 @@ class Drawer:
         for x in t._parents:
             if group is not None and self.groups.get(x) == group:
                 continue   # an edge inside a collapsed module
+            if x not in self.ids and x._op is None:
+                continue   # a hidden constant
             src = self.ids.get(x) or self.group_ids.get(self.groups.get(x))
             if src is None:
                 continue   # cut off by max_nodes
@@ -365,8 +448,10 @@ class Drawer:
         if path not in self.group_ids:
             nid = self.new_id()
             self.group_ids[path] = nid
-            module = next(m for m, p in self.paths.items() if p == path)
-            label = f"{path}\\n{type(module).__name__}"
+            module = self.module_at(path)
+            ins, outs = self.group_io[path]
+            flow = " -> ".join(filter(None, [", ".join(ins), ", ".join(outs)]))
+            label = f"{path}: {module_summary(module)}\\n{'' if ins else '-> '}{flow}"
             parent = path.rpartition(".")[0]
             self.place(nid, label, parent, shape="box3d", style="filled",
                        fillcolor=COLORS["collapsed"])

@@ -159,6 +159,8 @@ class MultiheadAttention(Module):
     Inputs (L, N, E) or, with batch_first=True, (N, L, E); unbatched (L, E) too.
     """
 
+    draw_collapsed = True   # viz.draw_graph draws it as one node by default
+
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None, generator=None):

@@ -18,6 +18,7 @@ class _ConvNd(Module):
     """Shared constructor of Conv1d and Conv2d: PyTorch's arguments and default init."""
 
     d = 2
+    draw_collapsed = True   # viz.draw_graph draws a conv layer as one node by default
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
@@ -90,6 +91,8 @@ class Conv2d(_ConvNd):
 class MaxPool2d(Module):
     """F.max_pool2d as a layer."""
 
+    draw_collapsed = True   # pad, unfold, reshape, reduce: one idea, one node
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
@@ -109,6 +112,8 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """F.avg_pool2d as a layer."""
 
+    draw_collapsed = True   # pad, unfold, reshape, reduce: one idea, one node
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
@@ -127,6 +132,8 @@ class AvgPool2d(Module):
 
 class AdaptiveAvgPool2d(Module):
     """F.adaptive_avg_pool2d as a layer."""
+
+    draw_collapsed = True   # pad, unfold, reshape, reduce: one idea, one node
 
     def __init__(self, output_size):
         super().__init__()
