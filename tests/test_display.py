@@ -97,3 +97,11 @@ def test_gradcheck_report_passes_and_is_truthy():
     report = tg.gradcheck_report(lambda x: (x * x).sum(1), (x,))
     assert report and report.rows[0].max_abs < 1e-6 and "agree" in str(report)
     assert not tg.gradcheck(doubled_exp, (x,), raise_exception=False)
+
+
+def test_derivation_report_shows_html_with_failures_marked():
+    from tinygrad_edu.derivations import check_derivations
+    report = check_derivations(verbose=False)
+    html = report._repr_html_()
+    assert html.count("<tr") == len(report.rows) + 1 and "background:#fdd" not in html
+    assert widest(str(report)) <= 100

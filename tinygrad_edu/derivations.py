@@ -27,12 +27,11 @@ from . import functional as F
 from . import manual, nn
 from .autograd import grad
 from .check import compare_gradients, numerical_jacobians
-from .formatting import fmt_shape, format_table
+from .formatting import WIDTH, fmt_shape, format_table, html_table
 from .optim import Adam
 from .tensor import Tensor
 
 Case = namedtuple("Case", "name inputs numpy_loss autograd hand")
-WIDTH = 100   # columns of the report (`tinygrad-edu check` in a terminal)
 
 
 # --- an nn.MLP as manual.mlp_backprop sees it ---------------------------------------------------
@@ -337,24 +336,31 @@ class DerivationReport:
     def __bool__(self):
         return self.passed
 
-    def table(self):
+    def cells(self):
+        """(head, body, notes, failing row indices)."""
         head = ["derivation", "gradient", "shape", "vs autograd", "vs finite diff", "result"]
-        body, failures = [], []
-        for case, grad_name, shape, a, f in self.rows:
+        body, failures, bad = [], [], []
+        for k, (case, grad_name, shape, a, f) in enumerate(self.rows):
             ok = a.passed and (f is None or f.passed)
             body.append([case, grad_name, fmt_shape(shape), verdict(a),
                          "n/a" if f is None else verdict(f), "ok" if ok else "FAIL"])
-            for r in (a, f):   # wrapped: the report keeps within WIDTH columns
-                if r is not None and not r.passed:
-                    failures += textwrap.wrap(f"  FAIL {case}: {r.describe_failure()}", WIDTH,
-                                              subsequent_indent=" " * 6)
-        lines = format_table(head, body)
-        n_bad = sum(row[-1] == "FAIL" for row in body)
-        lines.append("every hand derivation matches autograd and finite differences"
-                     if not n_bad else f"{n_bad} of {len(body)} hand gradients are WRONG")
-        return "\n".join(lines + failures)
+            bad += [] if ok else [k]
+            failures += [f"  FAIL {case}: {r.describe_failure()}" for r in (a, f)
+                         if r is not None and not r.passed]
+        notes = ["every hand derivation matches autograd and finite differences" if not bad
+                 else f"{len(bad)} of {len(body)} hand gradients are WRONG"]
+        return head, body, notes + failures, bad
+
+    def table(self):
+        head, body, notes, _ = self.cells()
+        wrapped = [part for note in notes   # the report keeps within WIDTH columns
+                   for part in textwrap.wrap(note, WIDTH, subsequent_indent=" " * 6)]
+        return "\n".join(format_table(head, body) + wrapped)
 
     __str__ = table
+
+    def _repr_html_(self):   # `check_derivations(verbose=False)` as a cell's last line
+        return html_table(*self.cells())
 
 
 def verdict(row):
