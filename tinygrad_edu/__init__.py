@@ -60,3 +60,4 @@ from .reductions import (prod, cumsum, cumprod, norm, sort, argsort, topk, media
 from .linalg import (outer, inner, tensordot, kron, einsum, take_diagonal as diagonal, diag,
                      diag_embed, tril, triu, bmm, mm, mv, dot, vdot, matrix_power)
 from . import pointwise, reductions, linalg
+from .compile import compile  # noqa: E402  (tg.compile, as torch.compile: compile.py)

@@ -52,7 +52,7 @@ def inplace(t, who, compute, other=None, write=None):
             f"{who}: an in-place change of a view (shape {t.shape}, of a tensor of shape "
             f"{t._base.shape}) can't be recorded, because the base tensor's history would "
             f"not see it; write into the base instead, e.g. base[index] = base[index] + value")
-    old = T.wrap(t._data.copy())
+    old = T.wrap(T.computed("{0}.copy()", t._data))
     old.requires_grad, old.name = t.requires_grad, t.name
     old._op, old._parents, old._args = t._op, t._parents, t._args
     old._saved_version, old._module, old._trace = t._saved_version, t._module, t._trace
@@ -86,6 +86,8 @@ def write_all(t, array, who):
     if array.shape != t.shape:
         raise RuntimeError(f"{who}: the result has shape {array.shape}, but the tensor changed "
                            f"in place has shape {t.shape} (in place, the shape can't change)")
+    if state.recorder is not None:
+        state.recorder.write(t, array)
     try:
         np.copyto(t._data, array, casting="same_kind")
     except TypeError:
@@ -94,6 +96,8 @@ def write_all(t, array, who):
 
 
 def write_part(t, index, values):
+    if state.recorder is not None:
+        state.recorder.write_part(t, index, values)
     try:
         t._data[index] = values
     except (ValueError, IndexError, TypeError) as e:

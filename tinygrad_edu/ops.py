@@ -13,6 +13,9 @@ differentiable input, and every fact the rest of the library needs about it:
             so it counts changes to that memory as its own
     broadcasts  an elementwise op whose inputs broadcast (graphs mark stretched inputs)
     label   how a graph names a node, given the op's arguments (default: the name)
+    code    the forward as NumPy text for tg.compile's programs, {0}, {1}, ... standing
+            for the inputs, then the arguments ("np.maximum({0}, 0)"); only rows whose
+            forward is a lambda need it: np.exp or K.sum_ is written as its own name
 
 A VJP is called as ``vjp(g, y, *inputs, *args)``:
 
@@ -42,7 +45,7 @@ class Op:
     """One primitive: a NumPy forward, a VJP per input, and its facts (see module docstring)."""
 
     def __init__(self, name, forward, *vjps, math="", rule="", reads="", view=False,
-                 broadcasts=False, label=None):
+                 broadcasts=False, label=None, code=None):
         if set(reads) - set("xy"):
             raise ValueError(f"Op {name}: reads must be made of 'x' (inputs) and 'y' "
                              f"(output), got {reads!r}")
@@ -56,6 +59,7 @@ class Op:
         self.view = view
         self.broadcasts = broadcasts
         self._label = label
+        self.code = code if code is not None else call_code(forward)
         self.__doc__ = f"{math};  {rule}" if rule else math
 
     def vjp(self, i, g, y, inputs, args):
@@ -70,6 +74,15 @@ class Op:
         return f"<op {self.name}>"
 
 
+def call_code(forward):
+    """"np.exp({0})"-style text for a forward that is a NumPy or kernels.py function."""
+    name = getattr(forward, "__name__", None)
+    module = "K" if getattr(forward, "__module__", None) == K.__name__ else "np"
+    if name is None or module == "np" and getattr(np, name, None) is not forward:
+        return None   # a lambda: the row gives its code=
+    return f"{module}.{name}({{*}})"
+
+
 # --- VJP helpers that build Tensor expressions ---
 
 def expand_reduced(g, shape, axis):
@@ -78,6 +91,20 @@ def expand_reduced(g, shape, axis):
     if g.shape != kept:
         g = g.reshape(kept)
     return g.broadcast_to(shape)
+
+
+def mask(code, *operands):
+    """A constant factor computed from the inputs' arrays (a relu mask, a tie split), as a
+    tensor; tensor.computed runs the code, so tg.compile recomputes it on every call."""
+    from .tensor import computed, wrap
+    return wrap(computed(code, *operands))
+
+
+def where_of(cond, a, b):
+    # where(cond, g, 0) rather than g.masked_fill(~cond, 0): the same values (a choice,
+    # no arithmetic), and no NumPy `~cond` that a compiled program would not see
+    from .tensor import where
+    return where(cond, a, b)
 
 
 def matmul_vjp_a(g, y, a, b):
@@ -153,8 +180,8 @@ div = Op("Div", np.divide,
          math="y = a / b", rule="dy/da = 1/b,  dy/db = -a/b^2 = -y/b", reads="xy",
          broadcasts=True)
 maximum = Op("Maximum", np.maximum,
-             lambda g, y, a, b: g * K.tie_split(a._data, b._data),
-             lambda g, y, a, b: g * K.tie_split(b._data, a._data),
+             lambda g, y, a, b: g * mask("K.tie_split({0}, {1})", a._data, b._data),
+             lambda g, y, a, b: g * mask("K.tie_split({0}, {1})", b._data, a._data),
              math="y = max(a, b)", rule="dy/da = [a > b] + [a == b]/2 (ties split evenly)",
              reads="x", broadcasts=True)
 neg = Op("Neg", np.negative,
@@ -191,10 +218,11 @@ sigmoid = Op("Sigmoid", K.sigmoid,
              lambda g, y, x: g * (y * (1 - y)),
              math="y = 1/(1 + e^-x)", rule="dy/dx = y (1 - y)", reads="y")
 relu = Op("ReLU", lambda x: np.maximum(x, 0),
-          lambda g, y, x: g * (x._data > 0),
-          math="y = max(x, 0)", rule="dy/dx = [x > 0]  (relu'(0) = 0)", reads="x")
+          lambda g, y, x: g * mask("{0} > 0", x._data),
+          math="y = max(x, 0)", rule="dy/dx = [x > 0]  (relu'(0) = 0)", reads="x",
+          code="np.maximum({0}, 0)")
 absolute = Op("Abs", np.abs,
-              lambda g, y, x: g * np.sign(x._data),
+              lambda g, y, x: g * mask("np.sign({0})", x._data),
               math="y = |x|", rule="dy/dx = sign(x)  (abs'(0) = 0)", reads="x")
 sin = Op("Sin", np.sin,
          lambda g, y, x: g * x.cos(),
@@ -211,7 +239,8 @@ erf = Op("Erf", lambda x: np.asarray(erf_elementwise(x),
                                     dtype=np.result_type(x.dtype, np.float16)),
          lambda g, y, x: g * (2 / math.sqrt(math.pi) * (-(x * x)).exp()),
          math="y = erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt", rule="dy/dx = 2/sqrt(pi) e^(-x^2)",
-         reads="x")
+         reads="x", code="np.asarray(ops.erf_elementwise({0}), "
+                         "dtype=np.result_type({0}.dtype, np.float16))")
 
 # The arc tangent is no composition of the rows above in real arithmetic; atan2 gives
 # atan, asin and acos as compositions (pointwise.py).
@@ -222,14 +251,14 @@ atan2 = Op("Atan2", np.arctan2,
            rule="dy/da = b/(a^2 + b^2),  dy/db = -a/(a^2 + b^2)", reads="x", broadcasts=True)
 # The condition is a constant boolean array, passed as an argument.
 where = Op("Where", lambda a, b, cond: np.where(cond, a, b),
-           lambda g, y, a, b, cond: g.masked_fill(~cond, 0),
-           lambda g, y, a, b, cond: g.masked_fill(cond, 0),
+           lambda g, y, a, b, cond: where_of(cond, g, 0),
+           lambda g, y, a, b, cond: where_of(cond, 0, g),
            math="y = cond ? a : b", rule="dy/da = [cond],  dy/db = [not cond]",
-           broadcasts=True)
+           broadcasts=True, code="np.where({2}, {0}, {1})")
 cast = Op("Cast", lambda x, dtype: x.astype(dtype),
           lambda g, y, x, dtype: g.to(x.dtype),
           math="y = x converted to another float dtype", rule="dy/dx = 1",
-          label=lambda name, dtype: f"{name} {np.dtype(dtype)}")
+          label=lambda name, dtype: f"{name} {np.dtype(dtype)}", code="{0}.astype({1})")
 
 # Reductions. `axis` is a tuple of non-negative ints or None (all axes).
 sum_ = Op("Sum", K.sum_,
@@ -237,9 +266,9 @@ sum_ = Op("Sum", K.sum_,
           math="y = sum of x over axis", rule="dy/dx = 1 (broadcast back)", label=axis_label)
 max_ = Op("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
           lambda g, y, x, axis, keepdims:
-              expand_reduced(g, x.shape, axis) * K.max_mask(x._data, y._data, axis),
+              expand_reduced(g, x.shape, axis) * mask("K.max_mask({0}, {1}, {2})", x._data, y._data, axis),
           math="y = max of x over axis", rule="dy/dx = [x == y] / #ties", reads="xy",
-          label=axis_label)
+          label=axis_label, code="np.max({0}, axis={1}, keepdims={2})")
 
 # Shape ops: they move values around without changing them.
 reshape = Op("Reshape", np.reshape,
@@ -259,13 +288,13 @@ sum_to = Op("SumTo", K.sum_to,
 getitem = Op("Index", lambda x, index: x[index],
              lambda g, y, x, index: g._scatter_add_at(index, x.shape),
              math="y = x[index]", rule="dy/dx = scatter g back, adding repeated indices",
-             view=True)
+             view=True, code="{0}[{1}]")
 scatter_add = Op("ScatterAdd", K.scatter_add,
                  lambda g, y, x, index, shape: g[index],
                  math="y = zeros(shape) with x added at index (adjoint of Index)",
                  rule="dy/dx = g[index]")
 cat = CatOp("Cat", lambda *xs_and_axis: np.concatenate(xs_and_axis[:-1], axis=xs_and_axis[-1]),
-            math="y = inputs joined along axis",
+            math="y = inputs joined along axis", code="np.concatenate(({*}), axis={-1})",
             rule="dy/dx_i = the slice of g that came from x_i")
 
 # Sliding windows (convolution, pooling) and their adjoint. Unfold is no composition of

@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from .tensor import Tensor, as_tensor, cat, normalize_axis, shape_of, wrap, where
+from .tensor import Tensor, as_tensor, cat, computed, normalize_axis, shape_of, wrap, where
 
 
 # --- argument handling ----------------------------------------------------------------
@@ -483,7 +483,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def masked_select(input, mask):
     """The elements where mask (a bool tensor broadcast with input) is True, as a 1-D tensor."""
-    mask = np.array(mask._data if isinstance(mask, Tensor) else mask)
+    mask = computed("np.array({0})", mask._data) if isinstance(mask, Tensor) else np.array(mask)
     if mask.dtype != bool:
         raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {mask.dtype}")
     shape = np.broadcast_shapes(input.shape, mask.shape)

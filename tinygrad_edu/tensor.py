@@ -26,7 +26,10 @@ from .autograd import (state, creation_site, check_finite, version_owner, bump_v
 
 def apply(op, inputs, args=()):
     """Run primitive `op` on tensors `inputs`; record the result if any input requires grad."""
-    result = wrap(forward(op, inputs, args))
+    out = forward(op, inputs, args)
+    result = wrap(out)
+    if state.recorder is not None:   # tg.compile is tracing (compile.py); None otherwise
+        state.recorder.op(op, inputs, args, result, out is result._data)
     if op.view and result._data.base is not None and np.may_share_memory(
             result._data, inputs[0]._data):
         result._base = version_owner(inputs[0])   # W.T changes whenever W does
@@ -91,6 +94,30 @@ def wrap(array):
     return t
 
 
+_computations = {}   # code -> the function it defines
+
+
+def computed(code, *operands):
+    """The array `code` computes from `operands` (arrays, numbers, generators), off the
+    graph: masks, comparisons, random draws, private copies.
+
+    `code` is NumPy text with {0}, {1}, ... for the operands ("{0} > {1}"). It is both
+    what runs here and what tg.compile writes into its program, so a mask that depends
+    on the data is recomputed on every compiled call instead of being frozen.
+    """
+    fn = _computations.get(code)
+    if fn is None:
+        names = [f"a{i}" for i in range(len(operands))]
+        fn = _computations[code] = eval(f"lambda {', '.join(names)}: {code.format(*names)}",
+                                        {"np": np, "K": ops.K})
+    result = fn(*operands)
+    if type(result) is not np.ndarray:
+        result = np.asarray(result)
+    if state.recorder is not None:
+        state.recorder.computed(code, operands, result)
+    return result
+
+
 class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "name", "_op", "_parents", "_args",
                  "_version", "_saved_version", "_base", "_retains_grad", "_module", "_trace",
@@ -139,6 +166,8 @@ class Tensor:
                             f"point; got dtype {array.dtype} (convert with .astype(float))")
         self._data = array
         bump_version(self)
+        if state.recorder is not None:
+            state.recorder.rebind(self, array)
 
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
@@ -208,10 +237,14 @@ class Tensor:
 
     def numpy(self):
         """The underlying array (shared with the tensor, like torch's .numpy())."""
+        if state.recorder is not None:
+            state.recorder.python_read(self, "numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         # np.asarray(t) shares memory; np.array(t) (copy=True) gets its own
+        if state.recorder is not None:
+            state.recorder.python_read(self, "np.asarray(tensor)")
         if copy:
             return np.array(self._data, dtype=dtype, copy=True)
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
@@ -220,9 +253,13 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a "
                              f"Python number, got shape {self.shape}")
+        if state.recorder is not None:
+            state.recorder.python_read(self, "item()")
         return self._data.item()
 
     def tolist(self):
+        if state.recorder is not None:
+            state.recorder.python_read(self, "tolist()")
         return self._data.tolist()
 
     def __float__(self):
@@ -235,6 +272,8 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is "
                              f"ambiguous; use .any() or .all()")
+        if state.recorder is not None:
+            state.recorder.python_read(self, "bool()")
         return bool(self._data)
 
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
@@ -501,25 +540,25 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __eq__(self, other):
-        return wrap(self._data == data_of(other))
+        return wrap(computed("{0} == {1}", self._data, data_of(other)))
 
     def __ne__(self, other):
-        return wrap(self._data != data_of(other))
+        return wrap(computed("{0} != {1}", self._data, data_of(other)))
 
     def __lt__(self, other):
-        return wrap(self._data < data_of(other))
+        return wrap(computed("{0} < {1}", self._data, data_of(other)))
 
     def __le__(self, other):
-        return wrap(self._data <= data_of(other))
+        return wrap(computed("{0} <= {1}", self._data, data_of(other)))
 
     def __gt__(self, other):
-        return wrap(self._data > data_of(other))
+        return wrap(computed("{0} > {1}", self._data, data_of(other)))
 
     def __ge__(self, other):
-        return wrap(self._data >= data_of(other))
+        return wrap(computed("{0} >= {1}", self._data, data_of(other)))
 
     def __invert__(self):
-        return wrap(~self._data)
+        return wrap(computed("~{0}", self._data))
 
     def __and__(self, other):
         return wrap(self._data & data_of(other))
@@ -1274,7 +1313,7 @@ def lift(x, like):
             dtype = np.result_type(dtype, x)
         return scalar_constant(x, dtype)
     # a private copy: an array kept for backward must not change when the caller's does
-    array = np.array(x)
+    array = computed("np.array({0})", x) if isinstance(x, np.ndarray) else np.array(x)
     if array.dtype == object:
         raise TypeError(f"cannot combine a {type(x).__name__} with a tensor (got an object "
                         f"array; pass numbers, arrays or tensors)")
@@ -1380,13 +1419,13 @@ def normalize_index(index):
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
-        index = index._data
+        return computed("{0}.copy()", index._data)
     if isinstance(index, (list, range)):
         index = np.asarray(index)
         if index.size == 0:   # x[[]]: an empty selection, as NumPy and PyTorch
             index = index.astype(np.intp)
     if isinstance(index, np.ndarray):
-        return index.copy()
+        return computed("{0}.copy()", index)
     return index
 
 
@@ -1404,7 +1443,7 @@ def matmul(a, b):
 
 def where(condition, a, b):
     """Elementwise `a if condition else b`; the condition is not differentiated."""
-    cond = np.array(data_of(condition), dtype=bool)   # a copy: kept for backward
+    cond = computed("np.array({0}, dtype=bool)", data_of(condition))   # a copy: kept for backward
     if isinstance(a, Tensor):
         b = lift(b, a)
     elif isinstance(b, Tensor):

@@ -43,6 +43,7 @@ class _State(threading.local):
     anomaly = False       # detect_anomaly(): remember where each op was created ...
     check_nan = True      # ... and check every result for nan/inf
     module = None         # the nn.Module whose forward is running (for graph drawings)
+    recorder = None       # tg.compile's trace while it records a call (compile.py)
 
 
 state = _State()
@@ -529,6 +530,9 @@ def unbroadcast(gx, x, op):
 
 def store_grad(node, g, create_graph, stored):
     """Accumulate into node.grad, making sure no two tensors share gradient memory."""
+    if state.recorder is not None:
+        state.recorder.store_grad(node, g, create_graph, stored)
+        return
     if node.grad is None:
         data = g._data
         if not create_graph and (id(data) in stored or id(data.base) in stored

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import ops
 from ..tensor import (Tensor, apply, as_tensor, default_generator, normalize_axis,
-                      reduction_args, where, wrap)
+                      reduction_args, where, wrap, computed)
+from ..autograd import no_grad
 from ..shapes import pad  # noqa: F401  (F.pad, as PyTorch; its home is shapes.py)
 
 
@@ -42,7 +43,7 @@ def positive_branch(x):
     """(x > 0, x where x > 0 else 0, x where x <= 0 else 0): each branch of a piecewise
     function gets a harmless input where it is not used, so exp(x) of a large x in the
     unused branch cannot make inf * 0 = nan in the gradient."""
-    up = x._data > 0
+    up = computed("{0} > 0", x._data)
     return up, where(up, x, 0), where(up, 0, x)
 
 
@@ -128,8 +129,9 @@ def max_shift(array, axis):
     flows through it. Rows that are all -inf, or empty, shift by 0 instead
     (inf - inf is nan).
     """
-    m = np.max(array, axis=axis, keepdims=True, initial=-np.inf)
-    return np.where(np.isfinite(m), m, 0)
+    # through computed(): tg.compile recomputes the shift on every call
+    m = computed("np.max({0}, axis={1}, keepdims=True, initial=-np.inf)", array, axis)
+    return computed("np.where(np.isfinite({0}), {0}, 0)", m)
 
 
 def softmax(x, dim=-1):
@@ -189,7 +191,8 @@ def same_shape(input, target, who):
 
 def class_targets(target, logits, who):
     """Integer class labels as an int array, checked against the logits' shape."""
-    labels = np.array(target._data if isinstance(target, Tensor) else target)
+    labels = (computed("np.array({0})", target._data) if isinstance(target, Tensor)
+              else np.array(target))
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{who}: class targets must be integers, got dtype {labels.dtype} "
                         f"(for probabilities pass an array shaped like the logits)")
@@ -458,8 +461,9 @@ def dropout(x, p=0.5, training=True, generator=None):
     if p == 1:
         return x * 0
     rng = generator or default_generator()
-    keep = rng.random(x.shape) >= p
-    return x * (keep / (1 - p)).astype(x.dtype)
+    # through computed(): a compiled step draws a fresh mask from rng on every call
+    keep = computed("{0}.random({1}) >= {2}", rng, x.shape, p)
+    return x * wrap(computed("({0} / {1}).astype({2})", keep, 1 - p, x.dtype))
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
@@ -483,10 +487,13 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
         centered = x - mean
         var = (centered * centered).mean(axes, keepdims=True)   # biased, as PyTorch
         if running_mean is not None:
-            batch_mean = mean._data.reshape(-1)
-            batch_var = var._data.reshape(-1) * (n / (n - 1))
-            running_mean.data = (1 - momentum) * running_mean._data + momentum * batch_mean
-            running_var.data = (1 - momentum) * running_var._data + momentum * batch_var
+            # Tensor ops (off the graph) rather than NumPy on ._data: the same arithmetic,
+            # and tg.compile sees it
+            with no_grad():
+                batch_mean = mean.detach().reshape(-1)
+                batch_var = var.detach().reshape(-1) * (n / (n - 1))
+                running_mean.data = (1 - momentum) * running_mean.detach() + momentum * batch_mean
+                running_var.data = (1 - momentum) * running_var.detach() + momentum * batch_var
     else:
         if running_mean is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")

@@ -49,6 +49,8 @@ class Module:
         # the outer module afterwards, even if forward raises.
         prev = state.module
         state.module = self
+        if state.recorder is not None:   # tg.compile notes model.training to detect a change
+            state.recorder.module_called(self)
         try:
             return self.forward(*args, **kwargs)
         finally:
@@ -215,6 +217,8 @@ class Module:
         """Set every parameter's .grad to None (the next backward starts afresh)."""
         for p in self.parameters():
             p.grad = None
+            if state.recorder is not None:
+                state.recorder.clear_grad(p)
 
     def requires_grad_(self, requires_grad=True):
         """Switch requires_grad on (or off: frozen weights) for every parameter; returns self."""

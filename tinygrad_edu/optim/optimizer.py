@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import enable_grad, bump_version
+from ..autograd import enable_grad, bump_version, state as autograd_state
 from ..nn.module import Parameter
 from ..tensor import Tensor
 
@@ -105,6 +105,8 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 p.grad = None
+                if autograd_state.recorder is not None:
+                    autograd_state.recorder.clear_grad(p)
 
     def step(self, closure=None):
         """Update every parameter that has a .grad (parameters without one are skipped).
@@ -127,6 +129,8 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self.init_state(p, group)
+                if autograd_state.recorder is not None:   # tg.compile replays this call
+                    autograd_state.recorder.update(self, p, grad, group, state)
                 self.update(p._data, grad, group, state)
                 # The math above changed p.data in place, bypassing the .data setter:
                 # count the change so a backward through a graph that saved the old

@@ -1,0 +1,434 @@
+"""tg.compile: a training step written out as one straight-line NumPy program.
+
+    step = tg.compile(fn)     # fn(*args): forward, backward(), optimizer step; returns the loss
+    loss = step(x, y)         # 1st call (and 2nd, to check): eager, recorded
+    loss = step(x, y)         # later calls with the same shapes: the program, no Tensors
+    print(step.source)        # the program, one NumPy call a line
+
+How the record is made. While a call is traced, `autograd.state.recorder` (per thread,
+None otherwise: one attribute check per op) is a `Trace`. Every array computation of a
+step passes one of a few places, and each reports what it did:
+
+  tensor.apply        every primitive (forward, the VJPs run by backward, unbroadcast,
+                      gradient sums): its row's NumPy text (Op.code in ops.py)
+  tensor.computed     arrays off the graph: comparisons, relu masks, index copies,
+                      dropout's draws (the code it runs is the code written out)
+  store_grad          a gradient stored into .grad (written as a call that does what
+                      the engine does: set, or add in place)
+  zero_grad           .grad set to None (optimizer's and module's)
+  Optimizer.step      one call of the optimizer's own `update` per parameter: the same
+                      NumPy code eager runs, reading lr and the step count live, so
+                      schedulers and step-dependent factors stay right
+  .data = ...         a rebinding (BatchNorm's running statistics, num_batches_tracked)
+  inplace write_all   in-place changes (copyto, t[index] = v)
+
+Each array is known by identity: a result of a recorded line gets a name; an array
+first seen as some tensor's ._data is read from that tensor when the program starts
+(parameters, buffers, the arguments); any other array is a constant of the program.
+
+Why the second call is traced too. A value computed with NumPy outside those places
+would be a frozen constant: a silent wrong result. So the second call runs eagerly and
+is traced again, and the two records must agree line for line and constant for
+constant (constants compared by value, persistent tensors by identity); if they do not,
+or the step read a value into Python (.item(), .numpy(), bool(t): control flow the
+program cannot follow), a warning says why and that signature stays eager.
+
+Replays equal eager bit for bit: the same NumPy calls on the same arrays in the same
+order (no out= buffers yet). A replay is refused (retraced) when argument shapes,
+dtypes or non-tensor arguments, grad mode, a module's `training` flag, or an
+optimizer's state object differ from the trace.
+"""
+import builtins
+import re
+import warnings
+
+import numpy as np
+
+from . import ops
+from . import kernels as K
+from .autograd import state, bump_version
+from .tensor import Tensor, wrap
+
+CACHE_SIZE = 8   # traced signatures kept per compiled function
+
+
+class Untraceable(Exception):
+    """Why a call can't be compiled (the step then runs eagerly)."""
+
+
+def store_grad(t, array, copy):
+    """What autograd.store_grad does with a fresh gradient: set .grad, or add in place."""
+    if t.grad is None:
+        t.grad = wrap(array.copy() if copy else array)
+        return t.grad._data
+    if t.grad.shape != array.shape:
+        raise RuntimeError(f"compiled step: .grad has shape {t.grad.shape} but the gradient "
+                           f"has shape {array.shape}")
+    t.grad._data += array
+    return t.grad._data
+
+
+def literal(value):
+    """value as Python text when it is one, else None."""
+    if value is None or value is Ellipsis or isinstance(value, (bool, int, float, str)):
+        return "..." if value is Ellipsis else repr(value)
+    if isinstance(value, np.dtype):
+        return f"np.dtype({value.name!r})"
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return f"np.{value.__name__}"
+    if isinstance(value, np.generic) and not isinstance(value, np.void):
+        return repr(value)
+    return None
+
+
+class Trace:
+    """The record of one eager call (see the module docstring)."""
+
+    def __init__(self, args):
+        self.lines = []      # (code, comment)
+        self.names = {}      # id(array) -> its name in the program
+        self.keep = []       # every named array stays alive, so ids stay unique
+        self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad,
+                    "bump_version": bump_version, "wrap": wrap}
+        self.tensor_names = {}   # id(tensor) -> name bound in env (or an argument's)
+        self.reads = []      # (name, tensor): name = tensor._data at the start
+        self.constants = []  # (name, value)
+        self.modules = []    # (module, training) for every module called
+        self.optimizer_states = []   # (optimizer, param, state dict)
+        self.cleared = set()         # ids of tensors whose .grad fn cleared
+        self.grad_none = []          # tensors whose .grad must be None on entry
+        self.problem = None
+        self.module = None
+        self.arg_names = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                self.tensor_names[id(a)] = f"a{i}"
+                self.arg_names.append(f"a{i}")
+                self.keep.append(a)
+                self.array(a._data, a)
+            else:
+                self.arg_names.append(f"_{i}")
+
+    # --- naming ---
+
+    def tensor(self, t):
+        name = self.tensor_names.get(id(t))
+        if name is None:
+            name = self.tensor_names[id(t)] = f"T{len(self.tensor_names)}"
+            self.env[name] = t
+            self.keep.append(t)
+        return name
+
+    def array(self, array, owner=None):
+        """The name of an array the program reads."""
+        name = self.names.get(id(array))
+        if name is not None:
+            return name
+        if owner is not None and owner._base is not None and owner._base._data is array:
+            owner = owner._base   # t.detach(), t.data: read the tensor that owns the memory
+        if owner is not None and owner._data is array:
+            name = f"t{len(self.reads)}"
+            self.reads.append((name, owner))
+        else:
+            name = f"k{len(self.constants)}"
+            self.constants.append((name, array))
+            self.env[name] = array
+        self.names[id(array)] = name
+        self.keep.append(array)
+        return name
+
+    def operand(self, value):
+        if isinstance(value, np.ndarray):
+            return self.array(value)
+        if isinstance(value, Tensor):
+            return self.array(value._data, value)
+        if isinstance(value, tuple):
+            inner = [self.operand(v) for v in value]
+            return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+        if isinstance(value, list):
+            return "[" + ", ".join(self.operand(v) for v in value) + "]"
+        if isinstance(value, slice):
+            return (f"slice({self.operand(value.start)}, {self.operand(value.stop)}, "
+                    f"{self.operand(value.step)})")
+        text = literal(value)
+        if text is not None:
+            return text
+        name = f"k{len(self.constants)}"   # a generator, a function: used by identity
+        self.constants.append((name, value))
+        self.env[name] = value
+        return name
+
+    def result(self, array):
+        name = f"v{len(self.lines)}"
+        self.names[id(array)] = name
+        self.keep.append(array)
+        return name
+
+    def emit(self, code, comment):
+        self.lines.append((code, comment))
+
+    def where(self):
+        m = state.module
+        return "" if m is None else f"  ({type(m).__name__}#{id(m)})"
+
+    # --- what the hooks report ---
+
+    def op(self, op, inputs, args, result, is_array):
+        names = [self.array(x._data, x) for x in inputs]
+        arg_texts = [self.operand(a) for a in args]
+        code = op.code
+        if code is None:
+            raise Untraceable(f"{op.name} has no code template")
+        if "{-1}" in code:
+            code = code.replace("{*}", ", ".join(names)).replace("{-1}", arg_texts[-1])
+        else:
+            code = code.replace("{*}", ", ".join(names + arg_texts)).format(*names, *arg_texts)
+        if not is_array:
+            code = f"np.asarray({code})"
+        self.emit(f"{self.result(result._data)} = {code}", op.name + self.where())
+
+    def computed(self, code, operands, result):
+        texts = [self.operand(v) for v in operands]
+        self.emit(f"{self.result(result)} = np.asarray({code.format(*texts)})",
+                  "off the graph" + self.where())
+
+    def store_grad(self, node, g, create_graph, stored):
+        if create_graph:
+            self.fail("backward(create_graph=True) inside fn")
+        was_none = node.grad is None
+        if was_none and id(node) not in self.cleared:
+            self.grad_none.append(node)
+        before = node.grad
+        value = self.array(g._data, g)
+        # the eager engine runs as usual; the program does what it did
+        state.recorder = None
+        try:
+            from .autograd import store_grad as eager_store
+            eager_store(node, g, create_graph, stored)
+        finally:
+            state.recorder = self
+        if node.grad is not before and node.grad._op is not None:
+            self.fail(".grad that is itself on a graph")
+        copied = was_none and node.grad._data is not g._data
+        name = f"v{len(self.lines)}"
+        self.names[id(node.grad._data)] = name
+        self.keep.append(node.grad._data)
+        self.emit(f"{name} = store_grad({self.tensor(node)}, {value}, {copied})",
+                  "backward: into .grad")
+
+    def clear_grad(self, t):
+        self.cleared.add(id(t))
+        self.emit(f"{self.tensor(t)}.grad = None", "zero_grad")
+
+    def update(self, optimizer, p, grad, group, param_state):
+        names = [self.array(p._data, p), self.array(grad)]
+        opt, g, s = (self.operand(optimizer), self.operand(group), self.operand(param_state))
+        self.optimizer_states.append((optimizer, p, param_state))
+        self.emit(f"{opt}.update({names[0]}, {names[1]}, {g}, {s}); "
+                  f"bump_version({self.tensor(p)})", f"{type(optimizer).__name__}.step")
+
+    def rebind(self, t, array):
+        value = self.array(array)
+        self.emit(f"{self.tensor(t)}._data = {value}; bump_version({self.tensor(t)})",
+                  ".data =")
+
+    def write(self, t, array):
+        self.emit(f"np.copyto({self.array(t._data, t)}, {self.array(array)}, "
+                  f"casting='same_kind')", "in place")
+
+    def write_part(self, t, index, values):
+        self.emit(f"{self.array(t._data, t)}[{self.operand(index)}] = {self.operand(values)}",
+                  "in place: t[index] = ...")
+
+    def module_called(self, module):
+        self.modules.append((module, module.training))
+
+    def python_read(self, t, how):
+        if id(t._data) in self.names or id(t) in self.tensor_names:
+            self.fail(f"{how} read a value of the step into Python (return tensors, and "
+                      f"read them after the call)")
+
+    def fail(self, why):
+        if self.problem is None:
+            self.problem = why
+
+    # --- the program ---
+
+    def finish(self, returned):
+        """The program's text, and how to rebuild fn's return value from its results."""
+        if isinstance(returned, Tensor):
+            outputs, shape = [returned], "one"
+        elif isinstance(returned, (tuple, list)) and all(isinstance(r, Tensor) for r in returned):
+            outputs, shape = list(returned), type(returned)
+        elif returned is None:
+            outputs, shape = [], None
+        else:
+            self.fail(f"fn returned a {type(returned).__name__}; return a Tensor, a tuple "
+                      f"of Tensors, or None")
+            outputs, shape = [], None
+        out_names = [self.array(r._data, r) for r in outputs]
+        paths = module_paths([m for m, _ in self.modules])
+        tensors = tensor_paths(paths)
+        body = [f"    {f'{name} = {self.tensor(t)}._data':<60}  # {tensors.get(id(t), 'a tensor')}"
+                for name, t in self.reads]
+        body += [f"    {code:<60}  # {comment}" for code, comment in self.lines]
+        body.append(f"    return ({', '.join(out_names)}{',' if len(out_names) == 1 else ''})")
+        text = "\n".join(body)
+        for m, path in paths.items():
+            text = text.replace(f"({type(m).__name__}#{id(m)})",
+                                f"({path}: {type(m).__name__})" if path else f"({type(m).__name__})")
+        source = f"def step({', '.join(self.arg_names)}):\n{text}\n"
+        return source, shape
+
+    def matches(self, other):
+        """None if `other` (the next call's trace) recorded the same program, else why not."""
+        if len(self.lines) != len(other.lines) or len(self.reads) != len(other.reads):
+            return "the two traced calls ran different numbers of operations"
+        for i, (a, b) in enumerate(zip(self.lines, other.lines)):
+            if a[0] != b[0]:
+                return f"line {i} differs: {a[0]!r} then {b[0]!r}"
+        for (name, t1), (_, t2) in zip(self.reads, other.reads):
+            if self.tensor(t1).startswith("a"):
+                continue   # an argument: read anew every call
+            if t1 is not t2 and not same_value(t1._data, t2._data):
+                return f"{name} is a tensor made inside fn whose values changed"
+        for (name, a), (_, b) in zip(self.constants, other.constants):
+            if not same_value(a, b):
+                use = next((c for c, _ in self.lines if re.search(rf"\b{name}\b", c)), name)
+                return (f"constant {name} changed between calls (it was computed outside the "
+                        f"recorded operations, in {use!r})")
+        return None
+
+
+def same_value(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (dict, list)) or callable(a) or isinstance(a, np.random.Generator):
+        return a is b
+    return type(a) is type(b) and a == b
+
+
+def module_paths(modules):
+    """Each module's dotted path from the outermost module called ("" for that one)."""
+    paths = {}
+    for m in modules:
+        if m not in paths:
+            for path, sub in m.named_modules():
+                paths.setdefault(sub, path)
+    return paths
+
+
+def tensor_paths(paths):
+    """id(parameter or buffer) -> its name in the state dict ("0.weight")."""
+    names = {}
+    for m, path in paths.items():
+        for name, t in m._state_tensors().items():
+            names.setdefault(id(t), f"{path}.{name}" if path else name)
+    return names
+
+
+class Compiled:
+    """What tg.compile returns: call it like fn; `.source` is the program of the last trace."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.cache = {}        # signature -> Program, Trace (to verify) or "eager"
+        self.source = None
+        self.__name__ = getattr(fn, "__name__", "step")
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+
+    def __call__(self, *args):
+        if state.recorder is not None or state.anomaly:
+            return self.fn(*args)   # inside another trace, or detect_anomaly: eager
+        key = signature(args)
+        entry = self.cache.get(key)
+        if isinstance(entry, Program) and entry.ready():
+            return entry(*args)
+        if entry == "eager":
+            return self.fn(*args)
+        if len(self.cache) >= CACHE_SIZE and key not in self.cache:
+            self.cache.pop(next(iter(self.cache)))
+        trace = Trace(args)
+        state.recorder = trace
+        try:
+            returned = self.fn(*args)
+        finally:
+            state.recorder = None
+        source, shape = trace.finish(returned)
+        why = trace.problem
+        if why is None and isinstance(entry, Trace):
+            why = entry.matches(trace)
+            if why is None:
+                self.cache[key] = Program(trace, source, shape)
+                self.source = source
+                return returned
+        if why is not None:
+            warnings.warn(f"tg.compile({self.__name__}): can't compile this step, so it runs "
+                          f"eagerly: {why}", RuntimeWarning, stacklevel=2)
+            self.cache[key] = "eager"
+        else:
+            self.cache[key] = trace   # compiled after the next call checks it
+            self.source = source
+        return returned
+
+
+def signature(args):
+    key = [state.grad_enabled]
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append((a.shape, a.dtype.str, a.requires_grad))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise TypeError(f"tg.compile: an argument of type {type(a).__name__} can't be "
+                                f"part of a compiled call's signature; pass tensors, numbers "
+                                f"or strings") from None
+            key.append((type(a), a))
+    return tuple(key)
+
+
+class Program:
+    """A checked trace, exec'd: replayed while its guards hold."""
+
+    def __init__(self, trace, source, shape):
+        namespace = dict(trace.env)
+        exec(builtins.compile(source, "<tg.compile>", "exec"), namespace)
+        self.run = namespace["step"]
+        self.shape = shape
+        self.modules = trace.modules
+        self.optimizer_states = trace.optimizer_states
+        self.grad_none = trace.grad_none
+
+    def ready(self):
+        """The guards: what the trace took for granted still holds."""
+        for m, training in self.modules:
+            if m.training != training:
+                return False
+        for opt, p, s in self.optimizer_states:
+            if opt.state.get(p) is not s:
+                return False
+        for t in self.grad_none:
+            if t.grad is not None:
+                return False
+        return True
+
+    def __call__(self, *args):
+        outputs = self.run(*args)
+        if self.shape is None:
+            return None
+        if self.shape == "one":
+            return wrap(outputs[0])
+        return self.shape(wrap(o) for o in outputs)
+
+
+def compile(fn=None):
+    """tg.compile(fn): fn's step recorded once and replayed as a NumPy program (see the
+    module docstring). Usable as a decorator."""
+    if fn is None:
+        return Compiled
+    if not callable(fn):
+        raise TypeError(f"tg.compile: expected a function, got {type(fn).__name__}")
+    return Compiled(fn)
