@@ -179,7 +179,8 @@ def train_model(dims, batchnorm, dataset, optimizer, lr, epochs, batch_size, see
     # the NaN or inf a diverging run produces is reported by finite_loss, in one line
     with np.errstate(over="ignore", invalid="ignore"):
         history = fit(model, finite_loss(cross_entropy, lr), opt, loader, epochs=epochs,
-                      val=(X_val, y_val), log=lambda line: print("   " + line))
+                      val=(X_val, y_val), restore_best=True,
+                      log=lambda line: print("   " + line))
     return model, history, (X_tr, X_val, y_tr, y_val)
 
 
