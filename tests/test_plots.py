@@ -1,4 +1,5 @@
-"""plots.py (and History.plot): figures, their lines, labels and artists; the errors."""
+"""plots.py (and History.plot): figures, their lines, labels and artists; the errors.
+And the notebook tables of History and Module (_repr_html_)."""
 import io
 import sys
 
@@ -204,3 +205,36 @@ def test_without_matplotlib_each_plot_says_how_to_install_it(monkeypatch, moons)
         history.plot()
     with pytest.raises(ModuleNotFoundError, match="plot_decision_boundary needs matplotlib"):
         plots.plot_decision_boundary(nn.Linear(2, 2), np.zeros((2, 2)), np.zeros(2, int))
+
+
+# --- notebook display: HTML tables next to the plain reprs --------------------------------
+
+def test_history_html_table_has_a_row_per_epoch_and_marks_the_restored_one(moons):
+    _, history = fitted(moons, restore_best=True)
+    table = history._repr_html_()
+    assert table.count("<tr") == 1 + len(history)   # the header and one row per epoch
+    assert "<th>val_acc</th>" in table and "<th>lr</th>" in table
+    bold = table.split('<tr style="font-weight:bold">')
+    assert len(bold) == 2 and bold[1].startswith(f"<td>{history.restored_epoch}</td>")
+    assert f"<td>{history.val_loss[-1]:.4f}</td>" in table
+    assert "restored_epoch=" in table   # the caption is the plain repr
+    assert len(repr(history)) <= 100
+    plain = History()
+    plain.append(0.5, None, None, None, 0.1, 0.0)   # no accuracy, no validation: no columns
+    assert "<th>acc</th>" not in plain._repr_html_() and "val_" not in plain._repr_html_()
+
+
+def test_module_html_table_lists_parameters_with_shapes_counts_and_total():
+    model = nn.MLP([3, 4, 2], batchnorm=True)
+    table = model._repr_html_()
+    names = [name for name, _ in model.named_parameters()]
+    assert table.count("<tr>") == 1 + len(names) + 1   # header, parameters, total
+    assert "<td>fc1.weight</td><td>(4, 3)</td><td>12</td>" in table
+    assert "<td>bn1.bias</td><td>(4,)</td><td>4</td>" in table
+    total = sum(p.numel() for p in model.parameters())
+    assert total == 12 + 4 + 4 + 4 + 8 + 2 and f"<b>{total:,}</b>" in table
+    assert "<caption>MLP</caption>" in table
+    assert repr(model).startswith("MLP(\n  (fc1): Linear(")   # the plain repr is PyTorch's
+    assert max(len(line) for line in repr(model).splitlines()) <= 100
+    big = nn.Linear(1000, 2000)
+    assert "<b>2,002,000</b>" in big._repr_html_()

@@ -14,6 +14,7 @@ validation set after each epoch, a learning-rate schedule, progress lines (a
 tqdm bar in a terminal or notebook), and, when asked, going back to the
 parameters of the best epoch.
 """
+import html
 import sys
 import time
 
@@ -71,6 +72,25 @@ class History:
             last += f", val_acc={self.val_acc[-1]:.4f}"
         restored = "" if self.restored_epoch is None else f", restored_epoch={self.restored_epoch}"
         return f"History({len(self)} epochs, {last}, best_epoch={self.best_epoch}{restored})"
+
+    def _repr_html_(self):
+        """A notebook table: one row per epoch; the restored (or best) epoch in bold."""
+        columns = [("epoch", list(range(1, len(self) + 1)), "{}"),
+                   ("loss", self.train_loss, "{:.4f}"), ("acc", self.train_acc, "{:.3f}"),
+                   ("val_loss", self.val_loss, "{:.4f}"), ("val_acc", self.val_acc, "{:.3f}"),
+                   ("lr", self.lr, "{:.2g}"), ("seconds", self.seconds, "{:.1f}")]
+        columns = [c for c in columns if any(v is not None for v in c[1])]
+        marked = self.restored_epoch or self.best_epoch
+        rows = []
+        for i in range(len(self)):
+            cells = "".join(f"<td>{fmt.format(values[i]) if values[i] is not None else ''}</td>"
+                            for _, values, fmt in columns)
+            style = ' style="font-weight:bold"' if i + 1 == marked else ""
+            rows.append(f"<tr{style}>{cells}</tr>")
+        head = "".join(f"<th>{name}</th>" for name, _, _ in columns)
+        note = html.escape(repr(self))
+        return (f"<table><caption>{note}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")
 
     def plot(self, axes=None):
         """Loss (and accuracy, where recorded) per epoch, train vs validation: a matplotlib
