@@ -40,6 +40,15 @@ def torch_twin(torch):
         ("fc3", tn.Linear(5, 2))])).double()
 
 
+def assert_same_outputs(model, twin, torch, training):
+    """Our model and its PyTorch twin give the same outputs on a random batch."""
+    x = np.random.default_rng(1).standard_normal((7, 3))
+    model.train(training), twin.train(training)
+    with torch.no_grad():
+        theirs = twin(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(model(tg.tensor(x)).numpy(), theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_round_trip_keeps_keys_values_dtypes_and_the_exact_path(tmp_path, safetensors):
     state = {"fc.weight": np.arange(6.0).reshape(2, 3), "count": np.array(7, dtype=np.int64),
              "half": np.ones(2, dtype=np.float32), "flags": np.array([True, False]),
@@ -90,16 +99,8 @@ def test_a_model_saved_here_loads_into_pytorch_and_agrees(tmp_path, torch):
     assert int(twin.bn1.num_batches_tracked) == 2
     np.testing.assert_array_equal(twin.bn2.running_var.numpy(),
                                   model.bn2.running_var.numpy())
-    x = np.random.default_rng(1).standard_normal((7, 3))
-    model.eval(), twin.eval()
-    with torch.no_grad():
-        theirs = twin(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(model(tg.tensor(x)).numpy(), theirs, rtol=1e-12, atol=1e-14)
-    # and in training mode, with the batch statistics, too
-    model.train(), twin.train()
-    with torch.no_grad():
-        theirs = twin(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(model(tg.tensor(x)).numpy(), theirs, rtol=1e-10, atol=1e-12)
+    assert_same_outputs(model, twin, torch, training=False)
+    assert_same_outputs(model, twin, torch, training=True)   # with the batch statistics
 
 
 def test_a_model_saved_by_pytorch_loads_here_and_agrees(tmp_path, torch):
@@ -118,11 +119,7 @@ def test_a_model_saved_by_pytorch_loads_here_and_agrees(tmp_path, torch):
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert int(model.bn1.num_batches_tracked.item()) == 3
     assert model.bn1.num_batches_tracked.dtype == np.int64
-    x = np.random.default_rng(2).standard_normal((7, 3))
-    model.eval(), twin.eval()
-    with torch.no_grad():
-        theirs = twin(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(model(tg.tensor(x)).numpy(), theirs, rtol=1e-12, atol=1e-14)
+    assert_same_outputs(model, twin, torch, training=False)
 
 
 def test_float32_pytorch_weights_load_into_a_float32_model(tmp_path, torch):
