@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from tinygrad_edu.plots import plot_decision_boundary
+
 
 def parse_args(argv, description):
     """--quick (a few seconds), --plot (save figures), --out DIR (where; implies --plot)."""
@@ -55,11 +57,4 @@ def save(fig, args, name):
 
 def decision_regions(ax, predict, X, y, title, steps=150):
     """Colour the plane by predict(points) -> class ids and scatter the data on top."""
-    pad = 0.5
-    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, steps)
-    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, steps)
-    gx, gy = np.meshgrid(xs, ys)
-    classes = predict(np.c_[gx.ravel(), gy.ravel()]).reshape(gx.shape)
-    ax.contourf(gx, gy, classes, alpha=0.3, levels=np.arange(classes.max() + 2) - 0.5)
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=8, edgecolors="k", linewidths=0.2)
-    ax.set_title(title)
+    plot_decision_boundary(predict, X, y, ax=ax, steps=steps, title=title)

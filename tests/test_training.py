@@ -21,7 +21,7 @@ def test_fit_learns_moons_and_records_history(moons):
     opt = optim.Adam(model.parameters(), lr=0.02)
     lines = []
     h = fit(model, F.cross_entropy, opt, (Xtr, ytr), epochs=30, val=(Xv, yv), batch_size=32,
-            seed=0, log=lines.append)
+            seed=0, log=lines.append, restore_best=True)
     assert len(h) == 30
     for series in (h.train_loss, h.train_acc, h.val_loss, h.val_acc, h.lr):
         assert len(series) == 30

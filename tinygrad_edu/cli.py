@@ -102,39 +102,16 @@ def count_nodes(dot):
 
 def save_plots(model, history, X, y, out, log=print):
     """decision_boundary.png and loss_curve.png, if matplotlib is installed."""
+    from . import plots
     try:
-        from matplotlib.figure import Figure   # no pyplot: no GUI backend, no global state
+        plots.require_matplotlib("save_plots")
     except ImportError:
         log("  (matplotlib not installed: no plots; pip install matplotlib)")
         return []
-    from .autograd import no_grad
-    from .tensor import Tensor
-    pad = 0.5
-    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 200)
-    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, 200)
-    gx, gy = np.meshgrid(xs, ys)
-    model.eval()
-    with no_grad():
-        pred = model(Tensor(np.c_[gx.ravel(), gy.ravel()]))._data.argmax(1).reshape(gx.shape)
-    fig = Figure(figsize=(5, 5))
-    ax = fig.add_subplot()
-    ax.contourf(gx, gy, pred, alpha=0.3, levels=np.arange(pred.max() + 2) - 0.5, cmap="viridis")
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=8, cmap="viridis", edgecolors="k", linewidths=0.2)
-    ax.set_title("decision boundary (validation points)")
-    paths = [os.path.join(out, "decision_boundary.png")]
-    fig.savefig(paths[0], dpi=100)
-
-    fig = Figure(figsize=(6, 4))
-    ax = fig.add_subplot()
-    epochs = np.arange(1, len(history.train_loss) + 1)
-    ax.plot(epochs, history.train_loss, label="train")
-    if history.val_loss and history.val_loss[0] is not None:
-        ax.plot(epochs, history.val_loss, label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy loss")
-    ax.legend()
-    paths.append(os.path.join(out, "loss_curve.png"))
-    fig.savefig(paths[1], dpi=100)
+    paths = [os.path.join(out, "decision_boundary.png"), os.path.join(out, "loss_curve.png")]
+    plots.plot_decision_boundary(model, X, y, title="decision boundary (validation points)"
+                                 ).savefig(paths[0], dpi=100)
+    history.plot().savefig(paths[1], dpi=100)
     return paths
 
 
@@ -179,7 +156,8 @@ def train_model(dims, batchnorm, dataset, optimizer, lr, epochs, batch_size, see
     # the NaN or inf a diverging run produces is reported by finite_loss, in one line
     with np.errstate(over="ignore", invalid="ignore"):
         history = fit(model, finite_loss(cross_entropy, lr), opt, loader, epochs=epochs,
-                      val=(X_val, y_val), log=lambda line: print("   " + line))
+                      val=(X_val, y_val), restore_best=True,
+                      log=lambda line: print("   " + line))
     return model, history, (X_tr, X_val, y_tr, y_val)
 
 

@@ -1,4 +1,5 @@
-"""Checkpoints: save(state_dict, path) and load(path), as NumPy .npz archives.
+"""Checkpoints: save(state_dict, path) and load(path), as NumPy .npz archives
+or, for a path ending in ".safetensors", in the safetensors format PyTorch users share.
 
 An .npz file is a zip of .npy arrays, one per key. We never use pickle: loading
 a checkpoint cannot run code, and object arrays are refused when saving.
@@ -23,6 +24,13 @@ crafted file raises a ValueError naming it, never a MemoryError.
 
 Paths follow NumPy's convention: save() appends ".npz" to a path that doesn't
 end in it (and returns the path it wrote); load() opens exactly the path given.
+
+safetensors (Hugging Face's format: a JSON header of names, dtypes and shapes, then
+the raw bytes; no code runs on loading) is the interchange with PyTorch: a flat
+state dict saved here as "model.safetensors" loads there with
+model.load_state_dict(safetensors.torch.load_file(path)), and a file written there
+with safetensors.torch.save_file(model.state_dict(), path) loads here. It needs the
+optional `safetensors` package (pip install safetensors), imported only when used.
 """
 import json
 import math
@@ -51,9 +59,21 @@ _INFLATION_SLACK = 1024
 _MAX_MEMBER_NAME = 1024
 _NUMERIC_KINDS = "biufc"
 
+SAFETENSORS_SUFFIX = ".safetensors"
+SAFETENSORS_INSTALL = "pip install safetensors  (or: pip install 'tinygrad_edu[safetensors]')"
+# The NumPy dtypes the safetensors format has a code for (bfloat16 and the float8s have
+# no NumPy dtype; complex128 and float128 have no safetensors code).
+_SAFETENSORS_DTYPES = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
+                       "int64", "uint64", "float16", "float32", "float64", "complex64")
+_SAFETENSORS_CODES = ("BOOL", "I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64",
+                      "F16", "F32", "F64", "C64")   # the same dtypes, as the header names them
+# The header name safetensors reserves for its string metadata.
+_SAFETENSORS_METADATA = "__metadata__"
+
 
 def save(state_dict, path):
-    """Write {name: array or Tensor} to `path` (.npz) atomically. Returns the path written.
+    """Write {name: array or Tensor} to `path` (.npz, or .safetensors) atomically.
+    Returns the path written.
 
     Keys are kept exactly, dots included ("fc1.weight"). Values must be numeric
     or bool arrays (or Tensors, or numbers); anything that would need pickle
@@ -62,6 +82,10 @@ def save(state_dict, path):
     optimizer's state_dict(), nested at most MAX_DEPTH levels: see the module
     docstring. Saving through a symlink rewrites the file it points to; an
     existing file keeps its permissions.
+
+    A path ending in ".safetensors" writes that format instead (needs the
+    safetensors package): flat {name: array} dicts only, as PyTorch's
+    load_state_dict expects; the path is used exactly as given.
     """
     if not isinstance(state_dict, dict):
         raise TypeError(f"save: expected a dict such as model.state_dict(), "
@@ -70,6 +94,9 @@ def save(state_dict, path):
         if not isinstance(key, str):
             raise TypeError(f"save: keys must be strings, got {key!r} "
                             f"({type(key).__name__})")
+    path = os.fspath(path)
+    if path.endswith(SAFETENSORS_SUFFIX):
+        return _save_safetensors(state_dict, path)
     arrays = OrderedDict()   # zip member name (without ".npy") -> array
     if all(_is_array_like(v) for v in state_dict.values()) and \
             all(_plain_member_name(k, ()) for k in state_dict):
@@ -78,11 +105,9 @@ def save(state_dict, path):
     else:
         structure = _encode(state_dict, "", arrays, 1, set())
         arrays[STRUCTURE_KEY] = np.array(json.dumps(structure))
-
-    path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"   # as np.savez does
-    _write_atomically(arrays, path)
+    _write_atomically(path, lambda f: _write_npz(f, arrays))
     return path
 
 
@@ -170,8 +195,8 @@ def _child(path, key):
     return f"{path}/{key}" if path else str(key)
 
 
-def _write_atomically(arrays, path):
-    """Write the arrays as .npy members of a zip at `path`, via a temporary file.
+def _write_atomically(path, write):
+    """Call write(f) on a temporary file next to `path`, then rename it over `path`.
 
     Every error names `path`, the file the caller asked for, not the temporary
     one; the temporary file is removed whatever interrupts the write.
@@ -187,12 +212,7 @@ def _write_atomically(arrays, path):
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
                 os.chmod(tmp, mode)   # the umask must not narrow an existing file's mode
-            # The layout np.savez writes, done by hand so that any key works
-            # (np.savez's own keyword arguments, such as "file", would clash).
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for name, array in arrays.items():
-                    with archive.open(name + ".npy", "w", force_zip64=True) as entry:
-                        np.lib.format.write_array(entry, array, allow_pickle=False)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -206,6 +226,15 @@ def _write_atomically(arrays, path):
                 os.remove(tmp)
             except OSError:
                 pass   # the error that stopped the write matters more
+
+
+def _write_npz(f, arrays):
+    """The layout np.savez writes, done by hand so that any key works (np.savez's own
+    keyword arguments, such as "file", would clash)."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, array, allow_pickle=False)
 
 
 def _create_temp(target, mode):
@@ -225,6 +254,66 @@ def _create_temp(target, mode):
             continue   # another save picked the same random name
 
 
+# --- safetensors -----------------------------------------------------------------------
+
+def _require_safetensors(caller):
+    """The safetensors package (its NumPy API), or an ImportError saying how to install it."""
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError:
+        raise ModuleNotFoundError(
+            f"{caller}: the .safetensors format needs the safetensors package: "
+            f"{SAFETENSORS_INSTALL}; a path ending in .npz needs nothing extra") from None
+    return safetensors
+
+
+def _save_safetensors(state_dict, path):
+    """A flat {name: array} dict as a .safetensors file at exactly `path`."""
+    safetensors = _require_safetensors("save")
+    arrays = OrderedDict()
+    for key, value in state_dict.items():
+        if not _is_array_like(value):
+            raise TypeError(f"save: the value for key {key!r} is a {type(value).__name__}; a "
+                            f".safetensors file holds a flat {{name: array}} dict such as "
+                            f"model.state_dict() (save nested checkpoints, such as an "
+                            f"optimizer's state, to a .npz path)")
+        if key == _SAFETENSORS_METADATA:
+            raise ValueError(f"save: the key {key!r} is reserved by the safetensors format "
+                             f"for its metadata; rename it, or save to a .npz path")
+        array = _plain_array(value, key)
+        if array.dtype.name not in _SAFETENSORS_DTYPES:
+            raise TypeError(f"save: the value for key {key!r} has dtype {array.dtype}, which "
+                            f"the safetensors format cannot store; save it to a .npz path")
+        # not np.ascontiguousarray: it makes a 0-d array 1-d (num_batches_tracked is 0-d)
+        arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
+    data = safetensors.numpy.save(arrays)
+    _write_atomically(path, lambda f: f.write(data))
+    return path
+
+
+def _looks_like_safetensors(head):
+    """A little-endian u64 header length, then the JSON header's opening brace."""
+    return len(head) >= 9 and head[8:9] == b"{"
+
+
+def _load_safetensors(path):
+    safetensors = _require_safetensors("load")
+    try:
+        with safetensors.safe_open(path, framework="numpy") as f:
+            keys = list(f.keys())
+            for key in keys:
+                code = f.get_slice(key).get_dtype()
+                if code not in _SAFETENSORS_CODES:
+                    raise ValueError(
+                        f"its tensor {key!r} has dtype {code}, which NumPy cannot hold; "
+                        f"convert it in PyTorch first, e.g. {{k: v.float() for k, v in "
+                        f"safetensors.torch.load_file(path).items()}}")
+            return OrderedDict((key, f.get_tensor(key)) for key in keys)
+    except (safetensors.SafetensorError, ValueError, OSError) as e:
+        raise ValueError(f"load: {path!r} is not a valid .safetensors file: {e}") from None
+
+
 # --- loading ---------------------------------------------------------------------------
 
 class _PickleFile(Exception):
@@ -235,6 +324,9 @@ def load(path):
     """Read a checkpoint written by save(): an OrderedDict {name: NumPy array}, or
     for a nested checkpoint the same nesting of dicts, lists and tuples.
 
+    A .safetensors file (recognised by its name or its header; needs the
+    safetensors package) gives {name: array} in the file's key order (sorted).
+
     Plain np.savez / np.savez_compressed files of numeric arrays load too.
     A missing file raises FileNotFoundError; anything else that is not such an
     archive (truncated, corrupted, pickled objects, a .docx, a header claiming
@@ -243,6 +335,9 @@ def load(path):
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
+        if path.endswith(SAFETENSORS_SUFFIX) or _looks_like_safetensors(f.read(9)):
+            return _load_safetensors(path)
+        f.seek(0)
         try:
             return _read_archive(f, os.fstat(f.fileno()).st_size)
         except _PickleFile as e:
@@ -250,7 +345,9 @@ def load(path):
                 f"load: {path!r} is a PyTorch pickle file ({e}); tinygrad_edu never "
                 f"unpickles, because loading a pickle can run arbitrary code. Convert it "
                 f"once, in PyTorch: np.savez('model.npz', **{{k: v.detach().cpu().numpy() "
-                f"for k, v in torch.load({path!r}).items()}}), then tg.load('model.npz')"
+                f"for k, v in torch.load({path!r}).items()}}), then tg.load('model.npz'); or, "
+                f"with safetensors: safetensors.torch.save_file(torch.load({path!r}), "
+                f"'model.safetensors')"
             ) from None
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError,
                 struct.error, zlib.error) as e:

@@ -600,3 +600,6 @@ def save_dot(dot, path):
     with open(path, "w") as f:
         f.write(dot.source)
     return path
+
+
+from .plots import plot_decision_boundary, plot_grad_flow, plot_activation_histograms  # noqa

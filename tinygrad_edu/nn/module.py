@@ -6,6 +6,7 @@ then known as "fc.weight" to `named_parameters()`, `state_dict()` and the
 graph drawer. Nothing here computes gradients: a Module's forward is an
 ordinary composition of Tensor operations.
 """
+import html
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -307,6 +308,17 @@ class Module:
     def extra_repr(self):
         """The text inside the parentheses of this module's repr (override in layers)."""
         return ""
+
+    def _repr_html_(self):
+        """A notebook table of the parameters: name, shape, count, and the total."""
+        rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{tuple(p.shape)}</td>"
+                       f"<td>{p.numel():,}</td></tr>"
+                       for name, p in self.named_parameters())
+        total = sum(p.numel() for p in self.parameters())
+        return (f"<table><caption>{html.escape(type(self).__name__)}</caption>"
+                f"<thead><tr><th>parameter</th><th>shape</th><th>count</th></tr></thead>"
+                f"<tbody>{rows}</tbody><tfoot><tr><td><b>total</b></td><td></td>"
+                f"<td><b>{total:,}</b></td></tr></tfoot></table>")
 
     def __repr__(self):
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
