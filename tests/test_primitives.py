@@ -19,7 +19,8 @@ from tinygrad_edu.tensor import apply
 
 EXPECTED = {
     "Add", "Sub", "Mul", "Div", "Maximum", "Neg", "Pow", "Exp", "Log", "Expm1", "Log1p", "Sqrt",
-    "Tanh", "Sigmoid", "ReLU", "Abs", "Sin", "Cos", "Erf", "Atan2", "Where", "Cast", "Sum", "Max",
+    "Tanh", "Sigmoid", "ReLU", "Abs", "Sin", "Cos", "Erf", "Erfc", "Erfinv",
+    "Lgamma", "Polygamma", "BesselI", "Atan2", "Where", "Cast", "Sum", "Max",
     "Reshape", "Permute", "Expand", "SumTo", "Index", "ScatterAdd", "Cat", "MatMul",
     "Unfold", "Fold",
 }
@@ -110,6 +111,11 @@ CALLS = {
     "Sin": ([normal(3, 4)], ()),
     "Cos": ([normal(3, 4)], ()),
     "Erf": ([normal(3, 4)], ()),
+    "Erfc": ([normal(3, 4)], ()),
+    "Erfinv": ([np.tanh(normal(3, 4))], ()),
+    "Lgamma": ([positive(3, 4)], ()),
+    "Polygamma": ([positive(3, 4)], (1,)),
+    "BesselI": ([normal(3, 4)], (1,)),
     "Expm1": ([normal(3, 4)], ()),
     "Log1p": ([positive(3, 4)], ()),
     "Atan2": ([normal(3, 4), normal(3, 4)], ()),

@@ -53,7 +53,8 @@ from .pointwise import (remainder, fmod, floor, ceil, round, trunc, frac, sign, 
                         logaddexp2, fmax, fmin, nan_to_num, deg2rad, rad2deg, lerp, clamp_min,
                         clamp_max, neg, negative, abs, absolute, isnan, isinf, isfinite,
                         logical_and, logical_or, logical_not, logical_xor, eq, ne, lt, le, gt, ge,
-                        logit, sinc, xlogy, copysign)
+                        logit, sinc, xlogy, copysign, erfc, erfinv, lgamma, digamma, polygamma,
+                        i0)
 from .reductions import (prod, cumsum, cumprod, norm, sort, argsort, topk, median, all, any,
                          count_nonzero, nansum, histogram, histc)
 # torch.trace is x.trace() and linalg.trace: tg.trace is the backward-trace module.
@@ -61,3 +62,4 @@ from .linalg import (outer, inner, tensordot, kron, einsum, take_diagonal as dia
                      diag_embed, tril, triu, bmm, mm, mv, dot, vdot, matrix_power)
 from . import pointwise, reductions, linalg
 from .compile import compile  # noqa: E402  (tg.compile, as torch.compile: compile.py)
+from . import special   # noqa: E402  (torch.special)

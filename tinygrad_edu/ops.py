@@ -137,6 +137,16 @@ def unfold_of(g, kernel, stride, dilation):
     return apply(unfold, (g,), (kernel, stride, dilation))
 
 
+def polygamma_of(n, x):
+    from .tensor import apply
+    return apply(polygamma, (x,), (n,))
+
+
+def bessel_i_of(n, x):
+    from .tensor import apply
+    return apply(bessel_i, (x,), (n,))
+
+
 def window_label(kernel, stride):
     size = "x".join(str(k) for k in kernel)
     return size if set(stride) == {1} else f"{size} stride {'x'.join(map(str, stride))}"
@@ -242,6 +252,134 @@ erf = Op("Erf", lambda x: np.asarray(erf_elementwise(x),
          reads="x", code="np.asarray(ops.erf_elementwise({0}), "
                          "dtype=np.result_type({0}.dtype, np.float16))")
 
+# --- special functions: no composition of the rows above gives them (NumPy only, no SciPy).
+# Each forward works in float64 and returns the input's float dtype (integers give float64).
+
+def float_result(x, values):
+    return np.asarray(values, dtype=np.result_type(x.dtype, np.float16))
+
+
+def lgamma_scalar(v):
+    # math.lgamma raises at the poles 0, -1, -2, ..., where the limit (and PyTorch) is +inf
+    try:
+        return math.lgamma(v)
+    except ValueError:
+        return math.inf
+
+
+lgamma_elementwise = np.frompyfunc(lgamma_scalar, 1, 1)
+erfc_elementwise = np.frompyfunc(math.erfc, 1, 1)
+BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+             43867 / 798, -174611 / 330)   # B_2, B_4, ..., B_20
+
+
+def polygamma_values(n, x):
+    """psi^(n)(x), the n-th derivative of digamma: the recurrence
+    psi^(n)(z) = psi^(n)(z + 1) - (-1)^n n!/z^(n+1) lifts z to >= 10 + n, then the
+    asymptotic series (with B_2..B_20 it is accurate to ~1e-15 there). digamma (n = 0) at
+    x <= 0 uses the reflection psi(x) = psi(1 - x) - pi/tan(pi x)."""
+    x = np.array(x, dtype=np.float64)
+    if n == 0 and np.any(x <= 0):
+        out = np.empty_like(x)
+        left = x <= 0
+        out[~left] = polygamma_values(0, x[~left])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[left] = polygamma_values(0, 1 - x[left]) - math.pi / np.tan(math.pi * x[left])
+        out[left & (x == np.floor(x)) & (x < 0)] = np.nan   # the poles -1, -2, ... (as PyTorch)
+        return out
+    if n > 0 and np.any(x < -1e6):
+        raise ValueError(f"polygamma: n={n} for x < -1e6 is not supported (the recurrence "
+                         f"would take millions of steps)")
+    pole = (x <= 0) & (x == np.floor(x))
+    z, acc = np.where(pole | ~np.isfinite(x), 20.0 + n, x), np.zeros_like(x)
+    low = 10.0 + n
+    sign, fact = (-1.0) ** (n + 1), math.factorial(n)
+    while True:
+        m = z < low
+        if not m.any():
+            break
+        acc[m] -= 1 / z[m] if n == 0 else -sign * fact / z[m] ** (n + 1)
+        z[m] += 1
+    if n == 0:
+        series = np.log(z) - 1 / (2 * z)
+        for k, b in enumerate(BERNOULLI, 1):
+            series -= b / (2 * k * z ** (2 * k))
+    else:
+        series = math.factorial(n - 1) / z ** n + fact / (2 * z ** (n + 1))
+        for k, b in enumerate(BERNOULLI, 1):
+            series += b * (math.factorial(2 * k + n - 1) / math.factorial(2 * k)) / z ** (2 * k + n)
+        series *= sign
+    out = np.array(series + acc)   # an array even for 0-d x (assigned into below)
+    out[pole] = math.inf if n % 2 else -math.inf   # the limit from the right (as PyTorch)
+    out[np.isnan(x)] = np.nan
+    out[x == math.inf] = math.inf if n == 0 else 0.0
+    out[x == -math.inf] = np.nan
+    return out
+
+
+def bessel_i_values(n, x):
+    """I_n(x) = sum_k (x/2)^(2k+n) / (k! (k+n)!), summed until the terms stop counting:
+    every term has the sign of x^n, so nothing cancels (|x| > ~713 overflows to inf)."""
+    x = np.asarray(x, dtype=np.float64)
+    half_sq = (x / 2) ** 2
+    term = (x / 2) ** n / math.factorial(n)
+    total = term.copy()
+    k = 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        while True:
+            term = term * half_sq / (k * (k + n))
+            total += term
+            busy = np.abs(term) > 1e-17 * np.abs(total)
+            if not busy.any() or k > 2000:
+                break
+            k += 1
+    return total
+
+
+def erfinv_values(p):
+    """erf^-1(p): Winitzki's closed form (~2e-3 relative), then Halley steps on erf for
+    |p| <= 1/2 and on erfc elsewhere (where 1 - |p| is exact, so the tail keeps its digits);
+    each step triples the correct digits: x -= d/(1 + x d), d = (erf x - p) / (2/sqrt(pi) e^(-x^2))."""
+    p = np.asarray(p, dtype=np.float64)
+    a = 0.147
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ln = np.log1p(-p * p)
+        b = 2 / (math.pi * a) + ln / 2
+        x = np.sqrt(np.sqrt(b * b - ln / a) - b)
+        q = np.abs(p)
+        tail = q > 0.5
+        for _ in range(4):
+            slope = 2 / math.sqrt(math.pi) * np.exp(-x * x)
+            r = np.where(tail, (1 - q) - np.asarray(erfc_elementwise(x), dtype=np.float64),
+                         np.asarray(erf_elementwise(x), dtype=np.float64) - q)
+            d = np.where(np.isfinite(x) & (slope > 0), r / slope, 0.0)
+            x = x - d / (1 + x * d)
+        x = np.where(q == 1, math.inf, np.where(q > 1, np.nan, x))
+    return np.copysign(x, p)
+
+
+erfc = Op("Erfc", lambda x: float_result(x, erfc_elementwise(x)),
+          lambda g, y, x: g * (-2 / math.sqrt(math.pi) * (-(x * x)).exp()),
+          math="y = erfc x = 1 - erf x", rule="dy/dx = -2/sqrt(pi) e^(-x^2)", reads="x")
+# (1 - erf x would be 0 for x > 6, where erfc(6) = 2e-17: the tail has to be its own row.)
+erfinv = Op("Erfinv", lambda x: float_result(x, erfinv_values(x)),
+            lambda g, y, x: g * (math.sqrt(math.pi) / 2 * (y * y).exp()),
+            math="y = erfinv x (erf y = x)", rule="dy/dx = sqrt(pi)/2 e^(y^2)", reads="y")
+lgamma = Op("Lgamma", lambda x: float_result(x, lgamma_elementwise(x)),
+            lambda g, y, x: g * polygamma_of(0, x),
+            math="y = ln|Gamma(x)|", rule="dy/dx = digamma x = psi(x)", reads="x")
+# The order n is an argument, so every derivative of digamma is this same row again.
+polygamma = Op("Polygamma", lambda x, n: float_result(x, polygamma_values(n, x)),
+               lambda g, y, x, n: g * polygamma_of(n + 1, x),
+               math="y = psi^(n)(x), the n-th derivative of digamma (n = 0: digamma)",
+               rule="dy/dx = psi^(n+1)(x)", reads="x",
+               label=lambda name, n: "Digamma" if n == 0 else f"{name} n={n}")
+bessel_i = Op("BesselI", lambda x, n: float_result(x, bessel_i_values(n, x)),
+              lambda g, y, x, n: g * ((bessel_i_of(abs(n - 1), x) + bessel_i_of(n + 1, x)) / 2),
+              math="y = I_n(x), the modified Bessel function of the first kind (integer n >= 0)",
+              rule="dy/dx = (I_(n-1)(x) + I_(n+1)(x)) / 2  (I_-1 = I_1: I_0' = I_1)", reads="x",
+              label=lambda name, n: f"I{n}")
+
 # The arc tangent is no composition of the rows above in real arithmetic; atan2 gives
 # atan, asin and acos as compositions (pointwise.py).
 atan2 = Op("Atan2", np.arctan2,
@@ -320,5 +458,6 @@ matmul = Op("MatMul", np.matmul, matmul_vjp_a, matmul_vjp_b,
             math="y = a @ b", rule="dy/da = g b^T,  dy/db = a^T g", reads="x")
 
 PRIMITIVES = (add, sub, mul, div, maximum, neg, power, exp, log, expm1, log1p, sqrt, tanh,
-              sigmoid, relu, absolute, sin, cos, erf, atan2, where, cast, sum_, max_, reshape,
+              sigmoid, relu, absolute, sin, cos, erf, erfc, erfinv, lgamma, polygamma, bessel_i,
+              atan2, where, cast, sum_, max_, reshape,
               permute, broadcast_to, sum_to, getitem, scatter_add, cat, unfold, fold, matmul)

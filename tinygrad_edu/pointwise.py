@@ -22,6 +22,8 @@ formula and nothing here defines a derivative. The math, by topic:
     selection   fmax/fmin pick the other argument where one is NaN; clamp_min/clamp_max;
                 nan_to_num replaces NaN and infinities by constants (zero gradient there)
     predicates  isnan isinf isfinite, logical_*, eq ne lt le gt ge: bool, off the graph
+    special     erfc, erfinv, lgamma, digamma/polygamma and the Bessel functions i0, i1 are
+                primitives of their own (ops.py says why); here they are only called
 """
 import math
 
@@ -431,3 +433,49 @@ def gt(input, other):
 
 def ge(input, other):
     return wrap(np.greater_equal(data_of(input), data_of(other)))
+
+
+# --- special functions: each is one primitive row of ops.py ---------------------------
+
+def floating(input, who):
+    x = as_tensor(input)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: expected a real tensor, got dtype {x.dtype}")
+    return x
+
+
+def erfc(input):
+    """1 - erf x, accurate in the tail (erfc(10) = 2.1e-45)."""
+    return apply(ops.erfc, (floating(input, "erfc"),))
+
+
+def erfinv(input):
+    """The inverse of erf on (-1, 1): erf(erfinv p) = p; +-1 give +-inf, |p| > 1 nan."""
+    return apply(ops.erfinv, (floating(input, "erfinv"),))
+
+
+def lgamma(input):
+    """ln |Gamma(x)|; +inf at the poles 0, -1, -2, ..."""
+    return apply(ops.lgamma, (floating(input, "lgamma"),))
+
+
+def polygamma(n, input):
+    """psi^(n)(x), the n-th derivative of digamma (torch.polygamma(n, input))."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+    return apply(ops.polygamma, (floating(input, "polygamma"),), (int(n),))
+
+
+def digamma(input):
+    """psi(x) = d/dx ln Gamma(x) (= polygamma(0, x)); -inf at 0, nan at -1, -2, ..."""
+    return apply(ops.polygamma, (floating(input, "digamma"),), (0,))
+
+
+def i0(input):
+    """The modified Bessel function of the first kind of order 0, I_0(x)."""
+    return apply(ops.bessel_i, (floating(input, "i0"),), (0,))
+
+
+def i1(input):
+    """The modified Bessel function of the first kind of order 1, I_1(x) (torch.special.i1)."""
+    return apply(ops.bessel_i, (floating(input, "i1"),), (1,))

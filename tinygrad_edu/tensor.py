@@ -465,6 +465,12 @@ class Tensor:
         from .autograd import register_hook   # here, not at the top: this section is autograd's
         return register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call hook(self) each time backward has accumulated into this leaf's .grad (after
+        every register_hook hook); hook returns None. Returns a handle: handle.remove()."""
+        from .autograd import register_post_accumulate_grad_hook
+        return register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's .grad (see autograd.backward).
 
@@ -857,6 +863,24 @@ class Tensor:
 
     def erf(self):
         return F().erf(self)
+
+    def erfc(self):
+        return self._pointwise().erfc(self)
+
+    def erfinv(self):
+        return self._pointwise().erfinv(self)
+
+    def lgamma(self):
+        return self._pointwise().lgamma(self)
+
+    def digamma(self):
+        return self._pointwise().digamma(self)
+
+    def polygamma(self, n):
+        return self._pointwise().polygamma(n, self)
+
+    def i0(self):
+        return self._pointwise().i0(self)
 
     def exp2(self):
         return self._pointwise().exp2(self)

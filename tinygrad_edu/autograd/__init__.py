@@ -305,19 +305,21 @@ def check_versions(node):
 # tensor dies (the weakref's callback), so a later tensor with the same id never sees it.
 
 hooks = {}   # id(tensor) -> (weakref to it, {handle id: hook} in registration order)
+# register_post_accumulate_grad_hook's, the same way: hook(tensor) after .grad accumulated
+post_accumulate_hooks = {}
 _handle_ids = itertools.count()
 
 
 class RemovableHandle:
     """What register_hook returns: .remove() unregisters the hook (`with handle:` too)."""
 
-    def __init__(self, key, hook_id):
-        self._key, self.id = key, hook_id
+    def __init__(self, key, hook_id, table=hooks):
+        self._key, self.id, self._table = key, hook_id, table
 
     def remove(self):
-        entry = hooks.get(self._key)
+        entry = self._table.get(self._key)
         if entry is not None and entry[1].pop(self.id, None) is not None and not entry[1]:
-            del hooks[self._key]
+            del self._table[self._key]
 
     def __enter__(self):
         return self
@@ -334,14 +336,41 @@ def register_hook(t, hook):
                            "require gradient")
     if not callable(hook):
         raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+    return add_hook(hooks, t, hook)
+
+
+def add_hook(table, t, hook):
     key = id(t)
-    entry = hooks.get(key)
+    entry = table.get(key)
     if entry is None:
         # the dict is bound now: at interpreter exit this module's globals may be gone
-        entry = hooks[key] = (weakref.ref(t, lambda _, key=key, d=hooks: d.pop(key, None)), {})
+        entry = table[key] = (weakref.ref(t, lambda _, key=key, d=table: d.pop(key, None)), {})
     hook_id = next(_handle_ids)
     entry[1][hook_id] = hook
-    return RemovableHandle(key, hook_id)
+    return RemovableHandle(key, hook_id, table)
+
+
+def register_post_accumulate_grad_hook(t, hook):
+    """Call hook(t) after backward has accumulated into the leaf t's .grad; see Tensor's."""
+    if not t.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                           "tensor that doesn't require gradient")
+    if t._op is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                           "cannot be registered on non-leaf tensors")
+    if not callable(hook):
+        raise TypeError("register_post_accumulate_grad_hook: the hook must be callable, got "
+                        f"{type(hook).__name__}")
+    return add_hook(post_accumulate_hooks, t, hook)
+
+
+def run_post_accumulate_hooks(node):
+    entry = post_accumulate_hooks.get(id(node))
+    for hook in list(entry[1].values()) if entry is not None else ():
+        if hook(node) is not None:
+            name = getattr(hook, "__name__", repr(hook))
+            raise RuntimeError(f"post accumulate grad hook {name!r} returned a value; it "
+                               f"must return None (it may change tensor.grad in place)")
 
 
 def run_hooks(node, g, stored):
@@ -464,6 +493,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     grads, stored = seed_pass(roots, seeds, create_graph)
 
     hooked = hooks or None   # no hook anywhere (the usual case): nothing to look up per node
+    post_hooked = post_accumulate_hooks or None
     prev_mode, anomaly = state.grad_enabled, state.anomaly
     check = anomaly and state.check_nan
     state.grad_enabled = create_graph   # record the VJPs only when asked to
@@ -485,6 +515,9 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
                 found[node] = g
             elif accumulate and (node in inputs or node._retains_grad):
                 store_grad(node, g, create_graph, stored)
+            if post_hooked is not None and op is None and id(node) in post_hooked \
+                    and (inputs is None or accumulate):
+                run_post_accumulate_hooks(node)
             if op is not None and backprop_node(node, g, grads, wanted, check):
                 if not retain_graph and op.reads:
                     # Free what the VJP read, as PyTorch frees saved tensors. An op that

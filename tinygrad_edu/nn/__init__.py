@@ -6,6 +6,7 @@ from .layers import (Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, ReLU, S
                      CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,
                      BCELoss, BCEWithLogitsLoss, MultiMarginLoss, Sequential, ModuleList,
                      ModuleDict, ParameterList, MLP)
+from .layers import MaxPool1d, AvgPool1d
 from .conv_layers import (Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
                           Dropout2d)
 from .attention import MultiheadAttention, TransformerEncoderLayer
@@ -18,4 +19,5 @@ __all__ = ["Module", "Parameter", "Linear", "BatchNorm1d", "LayerNorm", "Embeddi
            "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
            "Sequential", "ModuleList", "ModuleDict", "ParameterList", "MLP", "Conv1d", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
-           "MultiheadAttention", "TransformerEncoderLayer", "init", "functional", "utils"]
+           "MultiheadAttention", "TransformerEncoderLayer", "init", "functional", "utils",
+           "MaxPool1d", "AvgPool1d"]

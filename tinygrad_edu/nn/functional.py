@@ -512,3 +512,76 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
 from .conv import (unfold, fold, conv1d, conv2d, conv_transpose2d, max_pool2d,  # noqa: E402,F401
                    avg_pool2d, adaptive_avg_pool2d, dropout2d)
 from .attention import scaled_dot_product_attention  # noqa: E402,F401  (its home is attention.py)
+
+
+# --- 1-d pooling and transposed convolution: the 2-d versions over a unit height ---------
+
+def one_int(value, name, who):
+    """An int, or PyTorch's 1-tuple form of it."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"{who}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return value
+
+
+def as_sequence_batch(input, who):
+    """(N, C, L) or (C, L) -> (N, C, 1, L) or (C, 1, L): a 2-d input of height one."""
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{who}: expected a 2-d (C, L) or 3-d (N, C, L) input, got shape "
+                         f"{tuple(x.shape)}")
+    return x.unsqueeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The largest value of each window along L: (N, C, L) -> (N, C, L_out), max_pool2d on
+    a height of one; return_indices gives each maximum's position along L (int64)."""
+    who = "max_pool1d"
+    x = as_sequence_batch(input, who)
+    stride = None if stride is None or stride == () else (1, one_int(stride, "stride", who))
+    out = max_pool2d(x, (1, one_int(kernel_size, "kernel_size", who)), stride,
+                     (0, one_int(padding, "padding", who)), (1, one_int(dilation, "dilation", who)),
+                     ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """The mean of each window along L: (N, C, L) -> (N, C, L_out), avg_pool2d on a
+    height of one."""
+    who = "avg_pool1d"
+    x = as_sequence_batch(input, who)
+    stride = None if stride is None or stride == () else (1, one_int(stride, "stride", who))
+    return avg_pool2d(x, (1, one_int(kernel_size, "kernel_size", who)), stride,
+                      (0, one_int(padding, "padding", who)), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """The adjoint of conv1d: (N, C_in, L) -> (N, C_out, L') with
+    L' = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1;
+    weight (C_in, C_out / groups, k). conv_transpose2d on a height of one."""
+    who = "conv_transpose1d"
+    x = as_sequence_batch(input, who)
+    w = as_tensor(weight)
+    if w.ndim != 3:
+        raise ValueError(f"{who}: weight must be 3-d (C_in, C_out / groups, k), got shape "
+                         f"{tuple(w.shape)}")
+    y = conv_transpose2d(x, w.unsqueeze(-2), bias, (1, one_int(stride, "stride", who)),
+                         (0, one_int(padding, "padding", who)),
+                         (0, one_int(output_padding, "output_padding", who)), groups,
+                         (1, one_int(dilation, "dilation", who)))
+    return y.squeeze(-2)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(||x||_p, eps) along dim (each slice scaled to unit p-norm)."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
+    x = as_tensor(input)
+    return x / x.norm(p, dim, keepdim=True).clamp_min(eps)

@@ -8,8 +8,10 @@ from .adagrad import Adagrad
 from .rmsprop import RMSprop
 from . import lr_scheduler
 from .lr_scheduler import (LRScheduler, LambdaLR, StepLR, MultiStepLR, ExponentialLR,
-                           CosineAnnealingLR, LinearLR, OneCycleLR, ReduceLROnPlateau)
+                           CosineAnnealingLR, LinearLR, OneCycleLR, ReduceLROnPlateau,
+                           ConstantLR, PolynomialLR)
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Adagrad", "RMSprop", "lr_scheduler",
            "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "LinearLR", "OneCycleLR", "ReduceLROnPlateau"]
+           "CosineAnnealingLR", "LinearLR", "OneCycleLR", "ReduceLROnPlateau",
+           "ConstantLR", "PolynomialLR"]

@@ -16,10 +16,10 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10):
+                 eps=1e-10, *, maximize=False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps))
+                                      eps=eps, maximize=maximize))
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p] = self.init_state(p, group)

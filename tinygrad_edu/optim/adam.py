@@ -19,11 +19,12 @@ class Adam(Optimizer):
     decoupled = False   # AdamW sets this: weight decay shrinks p instead of adding to g
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False):
+                 amsgrad=False, *, maximize=False):
         # a list becomes a tuple; anything else is left for check_hyperparameters to refuse
         betas = tuple(betas) if isinstance(betas, list) else betas
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
@@ -76,5 +77,5 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

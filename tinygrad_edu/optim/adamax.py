@@ -13,9 +13,11 @@ class Adamax(Optimizer):
         p <- p - lr / (1 - beta1^t) * m / u
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
+                 maximize=False):
         betas = tuple(betas) if isinstance(betas, list) else betas
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)

@@ -345,6 +345,51 @@ class LinearLR(LRScheduler):
                 for lr in self._current_lrs()]
 
 
+class ConstantLR(LRScheduler):
+    """lr = initial_lr * factor until epoch total_iters, then initial_lr (as PyTorch,
+    computed from the previous lr)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def check_settings(self, state):
+        super().check_settings(state)
+        check_number("factor", state["factor"])
+        if not 0 < state["factor"] <= 1:
+            raise ValueError(f"invalid factor {state['factor']!r} (must be in (0, 1])")
+        check_integer("total_iters", state["total_iters"], minimum=0)
+
+    def get_lr(self):
+        e = self.last_epoch
+        if e == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self._is_initial or e != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr (1 - min(epoch, total_iters) / total_iters)^power, computed as
+    PyTorch from the previous lr: lr_e = lr_{e-1} ((1 - e/T) / (1 - (e-1)/T))^power."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def check_settings(self, state):
+        super().check_settings(state)
+        check_integer("total_iters", state["total_iters"], minimum=1)
+        check_number("power", state["power"], minimum=None)
+
+    def get_lr(self):
+        e, T = self.last_epoch, self.total_iters
+        if self._is_initial or e == 0 or e > T:
+            return self._current_lrs()
+        factor = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** self.power
+        return [lr * factor for lr in self._current_lrs()]
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin, 2017), stepped once per batch.
 

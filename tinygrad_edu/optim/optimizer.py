@@ -88,6 +88,8 @@ class Optimizer:
         check_number("lr", group["lr"])
         if "weight_decay" in group:
             check_number("weight_decay", group["weight_decay"])
+        if "maximize" in group:
+            check_flag("maximize", group["maximize"])
         # Entries a scheduler keeps in the groups (LRScheduler's initial_lr, OneCycleLR's
         # bounds): a saved state dict brings them back, so they are checked too.
         for key in ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"):
@@ -123,6 +125,8 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 grad = p.grad._data
+                if group.get("maximize"):
+                    grad = -grad   # as PyTorch: ascend by descending on -grad
                 if grad.shape != p.shape:
                     raise RuntimeError(f"{type(self).__name__}: .grad of shape {grad.shape} "
                                        f"for a parameter of shape {p.shape}")

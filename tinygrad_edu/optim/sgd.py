@@ -13,10 +13,12 @@ class SGD(Optimizer):
                         p <- p - lr * b                    (otherwise)
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
-                 weight_decay=0.0):
+    # PyTorch's order: weight_decay before nesterov
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, *, maximize=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay))
+                                      nesterov=nesterov, weight_decay=weight_decay,
+                                      maximize=maximize))
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
