@@ -143,7 +143,7 @@ def test_checking_gradients_leaves_batchnorm_running_stats_alone():
     from tinygrad_edu import nn
     from tinygrad_edu.derivations import check_model_gradients
     model = nn.MLP([2, 4, 3], batchnorm=True, generator=np.random.default_rng(0))
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     X, y = np.random.default_rng(1).standard_normal((16, 2)), np.arange(16) % 3
     _, result = check_model_gradients(model, X, y, verbose=False)
     assert result.passed

@@ -26,7 +26,7 @@ class TwoLayer(nn.Module):
 def copy_into_torch(ours, theirs):
     """Copy our Linear/BatchNorm parameters into a torch module with the same keys."""
     import torch
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
 
 
 # --- Parameter ----------------------------------------------------------------------
@@ -188,16 +188,19 @@ def test_repr_tree():
 
 # --- state_dict ---------------------------------------------------------------------
 
-def test_state_dict_is_a_copy_and_round_trips():
+def test_state_dict_shares_memory_and_round_trips():
     tg.manual_seed(1)
     a, b = nn.MLP([3, 5, 2], batchnorm=True), nn.MLP([3, 5, 2], batchnorm=True)
     a(tg.randn(8, 3))   # move the running stats
     sd = a.state_dict()
     assert list(sd) == ["fc1.weight", "fc1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean",
                         "bn1.running_var", "bn1.num_batches_tracked", "fc2.weight", "fc2.bias"]
-    assert all(isinstance(v, np.ndarray) for v in sd.values())
-    sd["fc1.weight"][:] = 0   # a copy: the model is unaffected
-    assert np.abs(a.fc1.weight.numpy()).sum() > 0
+    # as PyTorch: detached tensors sharing memory with the model
+    assert all(isinstance(v, tg.Tensor) and not v.requires_grad for v in sd.values())
+    saved = sd["fc1.weight"].clone()
+    sd["fc1.weight"][:] = 0   # writing into the state dict writes into the model
+    assert np.abs(a.fc1.weight.numpy()).sum() == 0
+    a.fc1.weight.data = saved
     sd = a.state_dict()
     result = b.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
@@ -211,7 +214,7 @@ def test_state_dict_is_a_copy_and_round_trips():
 
 def test_load_state_dict_checks_everything_before_changing_anything():
     m = nn.MLP([2, 3, 2], batchnorm=True)
-    before = m.state_dict()
+    before = {k: v.clone() for k, v in m.state_dict().items()}   # a snapshot: they share memory
     good = m.state_dict()
 
     def unchanged():

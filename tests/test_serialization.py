@@ -120,7 +120,7 @@ def test_pickled_contents_are_never_loaded(tmp_path):
 
 def test_wrong_file_leaves_model_unchanged(tmp_path):
     model = nn.MLP([2, 4, 3])
-    before = model.state_dict()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     other = nn.MLP([2, 5, 3])
     tg.save(other.state_dict(), tmp_path / "other.npz")
     with pytest.raises(RuntimeError, match=r"'fc1.weight': shape \(5, 2\) in the state dict, "

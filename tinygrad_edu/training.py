@@ -291,7 +291,8 @@ class BestEpoch:
             return False
         self.score = score
         if self.keep_state:
-            self.state = model.state_dict()   # copies: later steps don't touch them
+            # copies: state_dict() shares memory with the model, and later steps change it
+            self.state = {k: v.clone() for k, v in model.state_dict().items()}
         return True
 
 

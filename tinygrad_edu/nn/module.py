@@ -241,12 +241,14 @@ class Module:
         return entries
 
     def state_dict(self):
-        """{dotted name: NumPy array} for every parameter and buffer.
+        """{dotted name: Tensor} for every parameter and buffer, as PyTorch.
 
-        Unlike PyTorch the arrays are copies: a snapshot that later training
-        steps don't change, so keeping one as "the best weights so far" is safe.
+        The tensors are detached but share memory with the module: a later
+        training step changes them, and changing one in place changes the model.
+        To keep a snapshot ("the best weights so far"), copy it:
+        {k: v.clone() for k, v in model.state_dict().items()} or copy.deepcopy.
         """
-        return OrderedDict((k, t._data.copy()) for k, t in self._state_tensors().items())
+        return OrderedDict((k, t.detach()) for k, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from `state_dict` into this module's parameters and buffers.
