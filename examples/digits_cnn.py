@@ -4,7 +4,8 @@ The images of examples/digits_mlp.py (same stratified 75/25 split), now kept as
 1x8x8 pictures: two blocks of Conv2d(3x3, padding 1) -> BatchNorm2d -> ReLU ->
 MaxPool2d(2) turn (N, 1, 8, 8) into (N, 32, 2, 2), and a Linear layer maps those
 128 features to 10 scores. Adam, minibatches of 64 from tinygrad_edu.data.DataLoader.
-The full run (15 epochs) reaches about 98.7 % test accuracy; --quick (4 epochs) about 97 %.
+The full run (15 epochs) reaches 98.4 % test accuracy (443 of 450; 100 % on the
+training images), --quick (4 epochs, a few seconds) 97.3 %.
 
     python examples/digits_cnn.py [--quick] [--graph PATH]
 
