@@ -42,38 +42,34 @@ def make_weights(channels=CHANNELS, seed=1):
             layers(nn, channels, dtype=np.float32).state_dict().items()}
 
 
+def training_step(model, opt, cross_entropy, X, y):
+    """step() -> loss: zero_grad, forward, loss, backward, Adam step (either engine)."""
+    def step():
+        opt.zero_grad()
+        loss = cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def tinygrad_step(X, y, weights, channels=CHANNELS, lr=1e-3):
     import tinygrad_edu as tg
     from tinygrad_edu import nn, optim
     model = layers(nn, channels, dtype=np.float32)
     model.load_state_dict(weights)
     model.train()
-    opt = optim.Adam(model.parameters(), lr=lr)
-    Xt = tg.tensor(X)
-
-    def step():
-        opt.zero_grad()
-        loss = tg.functional.cross_entropy(model(Xt), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(model, optim.Adam(model.parameters(), lr=lr),
+                         tg.functional.cross_entropy, tg.tensor(X), y)
 
 
 def torch_step(X, y, weights, channels=CHANNELS, lr=1e-3):
     model = layers(torch.nn, channels, dtype=torch.float32)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(Xt), yt)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(model, torch.optim.Adam(model.parameters(), lr=lr),
+                         torch.nn.functional.cross_entropy, torch.from_numpy(X),
+                         torch.from_numpy(y))
 
 
 BUILDERS = {"tinygrad_edu": tinygrad_step, "torch": torch_step}
