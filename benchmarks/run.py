@@ -32,8 +32,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--malloc-tuned", action="store_true")
-    p.add_argument("--only", nargs="+", choices=("w1", "w2", "w3", "w5"),
-                   default=("w1", "w2", "w3", "w5"))
+    p.add_argument("--only", nargs="+", choices=("w1", "w2", "w3", "w5", "w6"),
+                   default=("w1", "w2", "w3", "w5", "w6"))
     return p.parse_args(argv)
 
 

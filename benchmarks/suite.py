@@ -6,6 +6,7 @@ import statistics
 import numpy as np
 
 from benchmarks import common, w1_deep_batchnorm_mlp, w2_mnist_mlp, w3_op_overhead, w5_deep_chain
+from benchmarks import w6_digits_cnn
 from benchmarks.common import Table, interleaved_medians, peak_traced_bytes, verdict
 from benchmarks.engines import available, to_float, torch
 
@@ -147,7 +148,21 @@ def run_w5(table, quick):
                   target=f"< 2 KB {verdict(peak, 2047)}")
 
 
-WORKLOADS = {"w1": run_w1, "w2": run_w2, "w3": run_w3, "w5": run_w5}
+def run_w6(table, quick):
+    steps = w6_digits_cnn.make_steps(available(["tinygrad_edu", "torch"]))
+    common.check_losses("W6", first_losses(steps), rtol=2e-5)   # float32
+    times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
+    name = "W6 digits CNN 64x(1x8x8) f32"
+    add_step_rows(table, name, times, lambda n, t: f"<=2.0x torch {verdict(t, 2.0)}")
+    add_fault_rows(table, name, steps)
+    ours = peak_traced_bytes(steps["tinygrad_edu"])
+    table.add(name, "peak mem/step", "tinygrad_edu", ours, "B")
+    if "torch" in steps:
+        table.add(name, "peak mem/step", "torch", None, "B",
+                  target="(not visible to tracemalloc)")
+
+
+WORKLOADS = {"w1": run_w1, "w2": run_w2, "w3": run_w3, "w5": run_w5, "w6": run_w6}
 
 
 def run_all(args, malloc):

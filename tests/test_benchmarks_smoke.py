@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, numpy_reference, w1_deep_batchnorm_mlp, w2_mnist_mlp  # noqa: E402
-from benchmarks import w3_op_overhead, w5_deep_chain  # noqa: E402
+from benchmarks import w3_op_overhead, w5_deep_chain, w6_digits_cnn  # noqa: E402
 from benchmarks.engines import to_float  # noqa: E402
 
 
@@ -47,6 +47,18 @@ def test_w2_float32_engines_agree():
     for name in engines[1:]:
         assert np.allclose(got[name], got["tinygrad_edu"], rtol=2e-5, atol=0), name
     common.check_losses("W2", got, rtol=2e-5)
+
+
+def test_w6_cnn_engines_agree_and_descend():
+    engines = ["tinygrad_edu"]
+    try:
+        import torch  # noqa: F401
+        engines.append("torch")
+    except ImportError:
+        pass
+    got = losses(w6_digits_cnn.make_steps(engines, batch=8, channels=(2, 3)))
+    common.check_losses("W6", got, rtol=2e-5)
+    assert got["tinygrad_edu"][2] < got["tinygrad_edu"][0]
 
 
 def test_numpy_reference_gradients_match_finite_differences():
@@ -115,10 +127,10 @@ def test_run_py_quick_prints_its_settings_and_a_table():
     assert "W3 500-op chain" in out.stdout and "us/op fwd+bwd" in out.stdout
 
 
-@pytest.mark.parametrize("workload", ["w1", "w2"])
+@pytest.mark.parametrize("workload", ["w1", "w2", "w6"])
 def test_engines_that_disagree_are_never_timed(monkeypatch, workload):
     from benchmarks import suite
-    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp}[workload]
+    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp, "w6": w6_digits_cnn}[workload]
     monkeypatch.setattr(module, "make_steps", lambda engines: {"tinygrad_edu": lambda: 1.0,
                                                                "numpy": lambda: 1.5})
     timed = []
