@@ -149,5 +149,5 @@ def test_graph_collapses_each_layer_call_into_one_node(tmp_path):
                           str(tmp_path / "g.svg"))
     svg = open(path).read()
     for layer in ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "fc"):
-        assert svg.count(f">{layer}</text>") == 1, layer
+        assert svg.count(f">{layer}: ") == 1, layer   # "conv1: Conv2d(1->8, 3x3)"
     assert "Unfold" not in svg and "MatMul" not in svg   # inside the collapsed nodes
