@@ -27,14 +27,17 @@ def setup(make_opt, loss, dropout=0.0, seed=0):
         layers.append(nn.Dropout(dropout))
     model = nn.Sequential(*layers, nn.Linear(8, 3))
     opt = make_opt(model.parameters())
+    return model, opt, training_step(model, opt, loss)
 
+
+def training_step(model, opt, loss):
     def step(x, y):
         opt.zero_grad()
         out = loss(model(x), y)
         out.backward()
         opt.step()
         return out
-    return model, opt, step
+    return step
 
 
 def run(make_opt, loss, data, compiled, dropout=0.0):
@@ -181,13 +184,7 @@ def compare_steps(make_model, loss_fn, data, make_opt=lambda ps: tg.optim.SGD(ps
         tg.manual_seed(0)
         model = make_model()
         opt = make_opt(model.parameters())
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+        step = training_step(model, opt, loss_fn)
         fn = tg.compile(step) if compiled else step
         with warnings.catch_warnings():
             warnings.simplefilter("error")
