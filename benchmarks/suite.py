@@ -10,7 +10,7 @@ from benchmarks import w6_digits_cnn
 from benchmarks.common import Table, interleaved_medians, peak_traced_bytes, verdict
 from benchmarks.engines import available, to_float, torch
 
-ENGINES = ("tinygrad_edu", "numpy", "torch")
+ENGINES = ("tinygrad_edu", "tinygrad_edu compiled", "numpy", "torch")
 
 
 def header(args, malloc):
@@ -55,6 +55,8 @@ def add_step_rows(table, workload, times, target_fn=None):
         vs_np = t / times["numpy"] if name != "numpy" and "numpy" in times else None
         vs_torch = t / times["torch"] if name != "torch" and "torch" in times else None
         target = target_fn(vs_np, vs_torch) if name == "tinygrad_edu" and target_fn else ""
+        if name == "tinygrad_edu compiled" and "tinygrad_edu" in times:
+            target = f"{t / times['tinygrad_edu']:.2f}x eager"
         table.add(workload, "time/step", name, t, "s", vs_np, vs_torch, target)
 
 

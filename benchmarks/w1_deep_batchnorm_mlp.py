@@ -83,7 +83,14 @@ def torch_step(X, y, weights, bn, lr=1e-3, dims=DIMS):
     return step
 
 
-BUILDERS = {"tinygrad_edu": tinygrad_step, "numpy": numpy_step, "torch": torch_step}
+def compiled_step(X, y, weights, bn, lr=1e-3, dims=DIMS):
+    """tinygrad_step through tg.compile: calls 1 and 2 run eagerly and trace, then the program."""
+    import tinygrad_edu as tg
+    return tg.compile(tinygrad_step(X, y, weights, bn, lr, dims))
+
+
+BUILDERS = {"tinygrad_edu": tinygrad_step, "tinygrad_edu compiled": compiled_step,
+            "numpy": numpy_step, "torch": torch_step}
 
 
 def make_steps(engines, n=960, dims=DIMS, seed=0):

@@ -26,12 +26,22 @@ Each array is known by identity: a result of a recorded line gets a name; an arr
 first seen as some tensor's ._data is read from that tensor when the program starts
 (parameters, buffers, the arguments); any other array is a constant of the program.
 
-Why the second call is traced too. A value computed with NumPy outside those places
-would be a frozen constant: a silent wrong result. So the second call runs eagerly and
-is traced again, and the two records must agree line for line and constant for
-constant (constants compared by value, persistent tensors by identity); if they do not,
-or the step read a value into Python (.item(), .numpy(), bool(t): control flow the
-program cannot follow), a warning says why and that signature stays eager.
+What may be a constant. A value computed with NumPy outside those places (a mask
+made from ._data) would be frozen into the program: a silent wrong result, even when
+it happened to be equal in the two traced calls. So the second call runs eagerly and
+is traced again, and the two records must agree line for line, and:
+  - a tensor read at the start is the same tensor object in both calls (a parameter,
+    a buffer, a tensor fn closes over), never one made inside fn;
+  - an array constant is the same array object in both calls (one fn closes over,
+    read live), unless it was made from Python data alone (tensor.python_constant:
+    tg.tensor([...]), zeros(shape), arange(n), scalar constants); those compare by value.
+An array made inside fn by NumPy outside the recorded operations is a new object on
+every call, so it fails these tests: a warning names the line and the library
+functions that made it, and that signature stays eager. So does a step that read a
+value into Python (.item(), .numpy(), bool(t), or a library function that needs a
+value of the step as a Python number): control flow the program cannot follow.
+Checks that eager code does on values (class labels, index bounds) are recorded
+calls (tensor.check_range), so each replay checks its own data and raises as eager.
 
 Replays equal eager bit for bit: the same NumPy calls on the same arrays in the same
 order (no out= buffers yet). A replay is refused (retraced) when argument shapes,
@@ -39,7 +49,9 @@ dtypes or non-tensor arguments, grad mode, a module's `training` flag, or an
 optimizer's state object differ from the trace.
 """
 import builtins
+import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -47,7 +59,7 @@ import numpy as np
 from . import ops
 from . import kernels as K
 from .autograd import state, bump_version
-from .tensor import Tensor, wrap
+from .tensor import Tensor, wrap, check_range, _constants
 
 CACHE_SIZE = 8   # traced signatures kept per compiled function
 
@@ -89,10 +101,12 @@ class Trace:
         self.names = {}      # id(array) -> its name in the program
         self.keep = []       # every named array stays alive, so ids stay unique
         self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad,
-                    "bump_version": bump_version, "wrap": wrap}
+                    "bump_version": bump_version, "wrap": wrap, "check_range": check_range}
         self.tensor_names = {}   # id(tensor) -> name bound in env (or an argument's)
         self.reads = []      # (name, tensor): name = tensor._data at the start
         self.constants = []  # (name, value)
+        self.made_by = {}    # constant's name -> the library functions that made it
+        self.from_python = set()     # ids of arrays made from Python data alone
         self.modules = []    # (module, training) for every module called
         self.optimizer_states = []   # (optimizer, param, state dict)
         self.cleared = set()         # ids of tensors whose .grad fn cleared
@@ -126,12 +140,16 @@ class Trace:
             return name
         if owner is not None and owner._base is not None and owner._base._data is array:
             owner = owner._base   # t.detach(), t.data: read the tensor that owns the memory
-        if owner is not None and owner._data is array:
+        if owner is not None and not array.flags.writeable and shared_scalar(owner):
+            self.from_python.add(id(array))   # made by an earlier call: the same Python number
+        if owner is not None and owner._data is array and id(array) not in self.from_python:
             name = f"t{len(self.reads)}"
             self.reads.append((name, owner))
+            self.made_by[name] = library_callers()
         else:
             name = f"k{len(self.constants)}"
             self.constants.append((name, array))
+            self.made_by[name] = library_callers()
             self.env[name] = array
         self.names[id(array)] = name
         self.keep.append(array)
@@ -240,6 +258,11 @@ class Trace:
         self.emit(f"{self.array(t._data, t)}[{self.operand(index)}] = {self.operand(values)}",
                   "in place: t[index] = ...")
 
+    def constant(self, array):
+        if id(array) not in self.names:
+            self.from_python.add(id(array))
+            self.keep.append(array)
+
     def module_called(self, module):
         self.modules.append((module, module.training))
 
@@ -290,14 +313,53 @@ class Trace:
         for (name, t1), (_, t2) in zip(self.reads, other.reads):
             if self.tensor(t1).startswith("a"):
                 continue   # an argument: read anew every call
-            if t1 is not t2 and not same_value(t1._data, t2._data):
-                return f"{name} is a tensor made inside fn whose values changed"
+            if t1 is not t2:
+                return (f"{name} reads a tensor made inside fn outside the recorded "
+                        f"operations (first used in {self.made_by_text(name)}); a replay would "
+                        f"reuse the first call's values")
         for (name, a), (_, b) in zip(self.constants, other.constants):
-            if not same_value(a, b):
-                use = next((c for c, _ in self.lines if re.search(rf"\b{name}\b", c)), name)
-                return (f"constant {name} changed between calls (it was computed outside the "
-                        f"recorded operations, in {use!r})")
+            by_value = isinstance(a, np.ndarray) and id(a) in self.from_python
+            if by_value or not isinstance(a, np.ndarray):
+                if not same_value(a, b):
+                    return (f"constant {name} in {self.use(name)!r} changed between calls "
+                            f"(first used in {self.made_by_text(name)})")
+            elif a is not b:
+                return (f"constant {name} in {self.use(name)!r} is a new array on every call, "
+                        f"made outside the recorded operations (first used in "
+                        f"{self.made_by_text(name)}); a replay would reuse the first "
+                        f"call's values")
         return None
+
+    def use(self, name):
+        return next((c for c, _ in self.lines if re.search(rf"\b{name}\b", c)), name)
+
+    def made_by_text(self, name):
+        return self.made_by.get(name) or "code outside tinygrad_edu"
+
+
+LIBRARY = os.path.dirname(os.path.abspath(__file__))
+HOOKS = {"array", "operand", "op", "computed", "rebind", "write", "write_part", "finish",
+         "library_callers", "store_grad", "update"}
+
+
+def library_callers():
+    """'where < softplus': the tinygrad_edu functions on the stack right now, innermost
+    first, so that an error can say which library code made an unrecorded array."""
+    names, frame = [], sys._getframe(1)
+    while frame is not None and len(names) < 4:
+        code = frame.f_code
+        if not code.co_filename.startswith(LIBRARY):
+            break
+        if not (code.co_filename == __file__ and code.co_name in HOOKS
+                or code.co_name.startswith("<")):
+            names.append(code.co_name)
+        frame = frame.f_back
+    return " < ".join(names)
+
+
+def shared_scalar(t):
+    """Is t one of tensor.scalar_constant's shared read-only 0-d constants?"""
+    return t._data.ndim == 0 and _constants.get(t.dtype, {}).get(t._data.item()) is t
 
 
 def same_value(a, b):

@@ -109,13 +109,52 @@ def computed(code, *operands):
     if fn is None:
         names = [f"a{i}" for i in range(len(operands))]
         fn = _computations[code] = eval(f"lambda {', '.join(names)}: {code.format(*names)}",
-                                        {"np": np, "K": ops.K})
+                                        {"np": np, "K": ops.K, "check_range": check_range})
     result = fn(*operands)
     if type(result) is not np.ndarray:
         result = np.asarray(result)
     if state.recorder is not None:
         state.recorder.computed(code, operands, result)
     return result
+
+
+def python_constant(array):
+    """`array`, made from Python data alone (numbers, lists, shapes), so the same on every
+    call of a compiled step: tg.compile may keep it as a constant of its program. Any other
+    array made outside apply/computed must be the same object on every call (compile.py)."""
+    if state.recorder is not None:
+        state.recorder.constant(array)
+    return array
+
+
+def private_copy(x):
+    """np.array(x) for an array, a tensor or Python data: a copy the caller can't change
+    later (indices, labels kept for backward), made where tg.compile sees it."""
+    if isinstance(x, Tensor):
+        x = x._data
+    if isinstance(x, np.ndarray):
+        return computed("np.array({0})", x)
+    return python_constant(np.array(x))
+
+
+def python_value(value, who):
+    """`value`, a value of the step that library code uses in Python (a branch, a size):
+    a compiled program could not follow it, so such a step runs eagerly (tg.compile warns)."""
+    if state.recorder is not None:
+        state.recorder.fail(f"{who} uses a value of the step in Python")
+    return value
+
+
+def check_range(values, low, high, who, what, error="IndexError"):
+    """`values` itself, after checking that they lie in [low, high) (labels, indices).
+
+    Called through computed(), so a compiled step runs the same check on every replay's
+    data and raises as the eager step would, instead of indexing from the end."""
+    if values.size and (values.min() < low or values.max() >= high):
+        raise {"IndexError": IndexError, "ValueError": ValueError}[error](
+            f"{who}: {what} must lie in [{low}, {high}), got values from {values.min()} "
+            f"to {values.max()}")
+    return values
 
 
 class Tensor:
@@ -131,7 +170,10 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
             data = data._data
-        array = np.array(data, dtype=dtype)   # a copy, like torch.tensor(data)
+        if isinstance(data, np.ndarray):   # a copy, like torch.tensor(data)
+            array = computed("np.array({0}, dtype={1})", data, dtype)
+        else:
+            array = python_constant(np.array(data, dtype=dtype))
         if array.dtype == object:
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} "
                             f"(got an object array; pass numbers or nested lists of numbers)")
@@ -519,7 +561,8 @@ class Tensor:
         if isinstance(exponent, Tensor) or np.ndim(exponent) > 0:
             # a constant array exponent: Pow with a private copy (changing the caller's
             # array later must not change the gradient)
-            exponent = np.array(data_of(exponent), dtype=np.result_type(self.dtype, data_of(exponent)))
+            exponent = computed("np.array({0}, dtype={1})", data_of(exponent),
+                                np.result_type(self.dtype, data_of(exponent)))
             return apply(ops.power, (self,), (exponent,))
         return apply(ops.power, (self,), (python_scalar(exponent),))
 
@@ -567,10 +610,13 @@ class Tensor:
         return wrap(computed("~{0}", self._data))
 
     def __and__(self, other):
-        return wrap(self._data & data_of(other))
+        return wrap(computed("{0} & {1}", self._data, data_of(other)))
 
     def __or__(self, other):
-        return wrap(self._data | data_of(other))
+        return wrap(computed("{0} | {1}", self._data, data_of(other)))
+
+    def __xor__(self, other):
+        return wrap(computed("{0} ^ {1}", self._data, data_of(other)))
 
     # --- indexing ------------------------------------------------------------------------
 
@@ -663,7 +709,7 @@ class Tensor:
         return apply(ops.relu, (self,))
 
     def leaky_relu(self, negative_slope=0.01):
-        return where(self._data > 0, self, self * negative_slope)
+        return where(self > 0, self, self * negative_slope)
 
     def abs(self):
         return apply(ops.absolute, (self,))
@@ -699,7 +745,7 @@ class Tensor:
         return self._pointwise().sign(self)
 
     def isfinite(self):
-        return wrap(np.isfinite(self._data))
+        return wrap(computed("np.isfinite({0})", self._data))
 
     # --- reductions ---------------------------------------------------------------------
     # axis= and keepdims= as in NumPy; dim= and keepdim= as in PyTorch.
@@ -757,7 +803,7 @@ class Tensor:
             keepdims=None):
         """sqrt(var); where the std is 0 its gradient is 0, as in PyTorch (not 0 * inf)."""
         v = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
-        positive = v._data != 0   # nan (too few elements) stays nan
+        positive = v != 0   # nan (too few elements) stays nan
         return where(positive, where(positive, v, 1).sqrt(), 0)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -770,12 +816,12 @@ class Tensor:
         return F().log_softmax(self, pick(axis, dim))
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return wrap(np.argmax(self._data, axis=pick(axis, dim),
-                              keepdims=pick(keepdims, keepdim)))
+        return wrap(computed("np.argmax({0}, axis={1}, keepdims={2})", self._data,
+                             pick(axis, dim), pick(keepdims, keepdim)))
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return wrap(np.argmin(self._data, axis=pick(axis, dim),
-                              keepdims=pick(keepdims, keepdim)))
+        return wrap(computed("np.argmin({0}, axis={1}, keepdims={2})", self._data,
+                             pick(axis, dim), pick(keepdims, keepdim)))
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return self._reductions().any(self, pick(dim, axis), bool(pick(keepdim, keepdims)))
@@ -1278,9 +1324,9 @@ def power_of_tensor(a, b):
     right), and Pow with b's values as constants where a <= 0 (right values and d/da;
     d/db is 0 there, where PyTorch gives nan for a < 0)."""
     b = lift(b, a)
-    positive = a._data > 0
+    positive = computed("{0} > 0", a._data)
     exp_log = (b * where(positive, a, 1).log()).exp()
-    if positive.all():
+    if python_value(positive.all(), "a ** b with b requiring grad"):
         return exp_log
     return where(positive, exp_log, a ** b._data)
 
@@ -1297,12 +1343,13 @@ def max_along(t, dim, keepdim, arg, who):
     d = normalize_axis(dim, t.ndim, who)
     if t.ndim and t.shape[d] == 0:
         raise IndexError(f"{who}: dim {dim} of a tensor of shape {t.shape} is empty")
-    idx = arg(t._data, axis=d, keepdims=True) if t.ndim else np.zeros((), dtype=np.intp)
-    grid = list(np.indices(idx.shape, sparse=True))
+    idx = (computed(f"np.{arg.__name__}({{0}}, axis={{1}}, keepdims=True)", t._data, d)
+           if t.ndim else python_constant(np.zeros((), dtype=np.intp)))
+    grid = [python_constant(i) for i in np.indices(idx.shape, sparse=True)]
     if t.ndim:
         grid[d] = idx
     values = t[tuple(grid)] if t.ndim else t * 1
-    indices = wrap(idx.astype(np.int64))
+    indices = wrap(computed("{0}.astype(np.int64)", idx))
     if not keepdim and t.ndim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     result = MaxResult if who == "max" else MinResult
@@ -1337,7 +1384,7 @@ def lift(x, like):
             dtype = np.result_type(dtype, x)
         return scalar_constant(x, dtype)
     # a private copy: an array kept for backward must not change when the caller's does
-    array = computed("np.array({0})", x) if isinstance(x, np.ndarray) else np.array(x)
+    array = private_copy(x)
     if array.dtype == object:
         raise TypeError(f"cannot combine a {type(x).__name__} with a tensor (got an object "
                         f"array; pass numbers, arrays or tensors)")
@@ -1360,7 +1407,7 @@ def scalar_constant(x, dtype):
         cache = _constants[dtype] = {}
     t = cache.get(x)
     if t is None:
-        array = np.array(x, dtype=dtype)
+        array = python_constant(np.array(x, dtype=dtype))
         array.flags.writeable = False
         t = wrap(array)
         # 0.0 == -0.0 and nan != nan as dict keys, so those are never shared.
@@ -1445,7 +1492,7 @@ def normalize_index(index):
     if isinstance(index, Tensor):
         return computed("{0}.copy()", index._data)
     if isinstance(index, (list, range)):
-        index = np.asarray(index)
+        index = python_constant(np.asarray(index))
         if index.size == 0:   # x[[]]: an empty selection, as NumPy and PyTorch
             index = index.astype(np.intp)
     if isinstance(index, np.ndarray):
@@ -1597,7 +1644,7 @@ def full_shape(size, who):
 def new(array, requires_grad, device, who):
     """A new leaf around `array` (not copied again), checked for device and grad."""
     check_device(device, who)
-    t = wrap(array)
+    t = wrap(python_constant(array))
     if requires_grad:
         t.requires_grad_()
     return t
@@ -1686,8 +1733,8 @@ def eye(n, m=None, dtype=np.float64, device=None, requires_grad=False):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other|, elementwise (a bool tensor)."""
-    return wrap(np.isclose(data_of(input), data_of(other), rtol=rtol, atol=atol,
-                           equal_nan=equal_nan))
+    return wrap(computed("np.isclose({0}, {1}, rtol={2}, atol={3}, equal_nan={4})",
+                         data_of(input), data_of(other), rtol, atol, equal_nan))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

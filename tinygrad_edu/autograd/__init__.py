@@ -705,14 +705,14 @@ def refuse_function():
 
 def seed_gradient(out, g, who):
     """The gradient backward starts from: ones for a scalar, else the given `g`."""
-    from ..tensor import Tensor
+    from ..tensor import Tensor, python_constant
     if g is None:
         if out.numel() != 1:
             raise RuntimeError(
                 f"{who}: the output has shape {out.shape}; gradients can be created "
                 f"implicitly only for scalar outputs. Pass the output gradient, e.g. "
                 f"y.backward(ones_like(y)), or reduce y to a scalar first.")
-        return Tensor(np.ones(out.shape, dtype=out.dtype))
+        return Tensor(python_constant(np.ones(out.shape, dtype=out.dtype)))
     if g.shape != out.shape:
         raise RuntimeError(f"{who}: gradient of shape {g.shape} given for an output of "
                            f"shape {out.shape}; the shapes must match")

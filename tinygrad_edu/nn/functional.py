@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import ops
 from ..tensor import (Tensor, apply, as_tensor, default_generator, normalize_axis,
-                      reduction_args, where, wrap, computed)
+                      reduction_args, where, wrap, computed, private_copy, python_constant,
+                      python_value)
 from ..autograd import no_grad
 from ..shapes import pad  # noqa: F401  (F.pad, as PyTorch; its home is shapes.py)
 
@@ -89,7 +90,7 @@ def selu(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule)."""
     z = input * beta
-    return where(z._data > threshold, input, log1p_exp(z) / beta)
+    return where(z > threshold, input, log1p_exp(z) / beta)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -98,8 +99,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     no_inplace(inplace, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    inside = (input._data > min_val) & (input._data < max_val)
-    return where(inside, input, np.clip(input._data, min_val, max_val))
+    inside = (input > min_val) & (input < max_val)
+    return where(inside, input, wrap(computed("np.clip({0}, {1}, {2})", input._data, min_val,
+                                              max_val)))
 
 
 def relu6(input, inplace=False):
@@ -112,8 +114,7 @@ def hardswish(input, inplace=False):
     """x relu6(x + 3) / 6: 0 up to -3, x from 3 on, x (x + 3) / 6 strictly between (so the
     gradient at -3 and 3 is PyTorch's: 0 and 1)."""
     no_inplace(inplace, "hardswish")
-    x = input._data
-    return where(x <= -3, 0.0, where(x < 3, input * (input + 3) / 6, input))
+    return where(input <= -3, 0.0, where(input < 3, input * (input + 3) / 6, input))
 
 
 def mish(input, inplace=False):
@@ -191,24 +192,22 @@ def same_shape(input, target, who):
 
 def class_targets(target, logits, who):
     """Integer class labels as an int array, checked against the logits' shape."""
-    labels = (computed("np.array({0})", target._data) if isinstance(target, Tensor)
-              else np.array(target))
+    labels = private_copy(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{who}: class targets must be integers, got dtype {labels.dtype} "
                         f"(for probabilities pass an array shaped like the logits)")
     if labels.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(f"{who}: class targets of shape {labels.shape} don't fit logits of "
                          f"shape {logits.shape} (expected {logits.shape[:1] + logits.shape[2:]})")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
-        raise IndexError(f"{who}: class targets must lie in [0, {logits.shape[1]}), got "
-                         f"values from {labels.min()} to {labels.max()}")
-    return labels.astype(np.intp, copy=False)
+    # a recorded check: a compiled step checks every replay's labels too
+    return computed("check_range({0}, 0, {1}, {2}, 'class targets').astype(np.intp, copy=False)",
+                    labels, logits.shape[1], who)
 
 
 def pick_class(scores, labels):
     """scores[n, labels[n], ...]: the score of the true class, of shape labels.shape
     ((N,) for logits (N, C); (N, d1, ...) for (N, C, d1, ...))."""
-    idx = np.indices(labels.shape, sparse=True)
+    idx = [python_constant(i) for i in np.indices(labels.shape, sparse=True)]
     return scores[(idx[0], labels) + tuple(idx[1:])]
 
 
@@ -218,7 +217,7 @@ def unbatched(logits, target, who):
     if logits.ndim == 0:
         raise ValueError(f"{who}: input must have a class dim, got a 0-d tensor")
     if logits.ndim == 1:
-        return logits.unsqueeze(0), np.asarray(data_of_target(target))[None], True
+        return logits.unsqueeze(0), computed("np.asarray({0})[None]", data_of_target(target)), True
     return logits, target, False
 
 
@@ -293,6 +292,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
                          f"probabilities), got values from {p.min()} to {p.max()}; for logits "
                          f"use binary_cross_entropy_with_logits")
     inside = p * (1 - p) >= BCE_EPS
+    python_value(None, "binary_cross_entropy")   # the checks and branches below read p
     safe = where(inside, input, 0.5)
     exact = -(target * safe.log() + (1 - target) * (1 - safe).log())
     if not inside.all():
@@ -307,7 +307,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
 def log1p_exp(z):
     """log(1 + e^z) for any z, smooth (every derivative right, also at 0): each branch
     gets a harmless input where it is not used, so neither overflows nor makes nan."""
-    up = z._data > 0
+    up = z > 0
     z_up, z_down = where(up, z, 0), where(up, 0, z)
     return where(up, z_up + ((-z_up).exp() + 1).log(), (z_down.exp() + 1).log())
 
@@ -363,7 +363,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     input = input_tensor(input, "smooth_l1_loss")
     d = input - same_shape(input, target, "smooth_l1_loss")
     a = d.abs()
-    loss = where(a._data < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    loss = where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
     return reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -374,7 +374,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     input = input_tensor(input, "huber_loss")
     d = input - same_shape(input, target, "huber_loss")
     a = d.abs()
-    loss = where(a._data < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    loss = where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
     return reduce(loss, reduction, "huber_loss")
 
 
@@ -411,39 +411,37 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are "
                                   "not supported")
-    idx = np.array(input._data if isinstance(input, Tensor) else input)   # a private copy
+    idx = private_copy(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be (num_embeddings, embedding_dim), got "
                          f"shape {weight.shape}")
     n = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"embedding: indices must lie in [0, {n}), got values from "
-                         f"{idx.min()} to {idx.max()}")
-    rows = weight[idx.astype(np.intp, copy=False)]
+    # a recorded check: a compiled step checks every replay's indices too
+    rows = weight[computed("check_range({0}, 0, {1}, 'embedding', 'indices').astype(np.intp, "
+                           "copy=False)", idx, n)]
     if padding_idx is None:
         return rows
     if not -n <= padding_idx < n:
         raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
-    padded = (idx == padding_idx % n)[..., None]
+    padded = computed("({0} == {1})[..., None]", idx, padding_idx % n)
     return where(padded, rows.detach(), rows)
 
 
 def one_hot(tensor, num_classes=-1):
     """Integer labels of any shape -> int64 tensor of shape tensor.shape + (num_classes,)
     with a single 1 per row; num_classes=-1 means max label + 1. Off the graph."""
-    labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
+    labels = private_copy(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if num_classes == -1:
         if not labels.size:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
-        num_classes = int(labels.max()) + 1
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values "
-                         f"from {labels.min()} to {labels.max()}")
-    return wrap(np.eye(num_classes, dtype=np.int64)[labels])
+        num_classes = python_value(int(labels.max()), "one_hot(num_classes=-1)") + 1
+    labels = computed("check_range({0}, 0, {1}, 'one_hot', 'labels', 'ValueError')", labels,
+                      num_classes)
+    return wrap(computed("np.eye({0}, dtype=np.int64)[{1}]", num_classes, labels))
 
 
 def linear(x, weight, bias=None):
