@@ -65,7 +65,7 @@ def test_conv_and_pool_layers_are_one_node_each_by_default():
         "conv1: Conv2d(1->4, 3x3)\\n(2, 1, 8, 8) -> (2, 4, 6, 6)",
         "conv2: Conv2d(4->6, 3x3, stride 2)\\n(2, 4, 6, 6) -> (2, 6, 3, 3)",
         "pool: MaxPool2d(2x2)\\n(2, 6, 3, 3) -> (2, 6, 1, 1)"]
-    assert "Unfold" not in src and "Cat" not in src   # inside the layers (padding is a Cat)
+    assert "Unfold" not in src and "ScatterAdd" not in src   # inside the layers (padding: ScatterAdd)
     # conv2's padding zeros are constants used only inside it: not drawn either
     assert '"(2, 4, 1, 8) float64"' not in src
     ops = ops_drawn(src)
@@ -97,7 +97,7 @@ def test_modules_none_expands_every_layer_into_its_primitives():
     src = viz.draw_graph(loss, model, modules=None).source
     assert collapsed_labels(src) == []
     ops = ops_drawn(src)
-    assert ops.count("Unfold") == 3 and "Cat" in ops   # two convs and the pool; padding
+    assert ops.count("Unfold") == 3 and "ScatterAdd" in ops   # two convs and the pool; zero padding
     assert viz.draw_graph(loss, model, modules="cluster").source.count("Unfold") == 3
 
 
