@@ -6,9 +6,8 @@ from .layers import (Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, ReLU, S
                      CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,
                      BCELoss, BCEWithLogitsLoss, MultiMarginLoss, Sequential, ModuleList,
                      ModuleDict, ParameterList, MLP)
-from .layers import MaxPool1d, AvgPool1d
-from .conv_layers import (Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
-                          Dropout2d)
+from .conv_layers import (Conv1d, Conv2d, MaxPool1d, AvgPool1d, MaxPool2d, AvgPool2d,
+                          AdaptiveAvgPool2d, BatchNorm2d, Dropout2d)
 from .attention import MultiheadAttention, TransformerEncoderLayer
 from . import init, functional, utils
 

@@ -8,6 +8,7 @@ import numpy as np
 from . import init as nn_init
 from .conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_padding, dropout2d,
                    max_pool2d, tuple_arg)
+from . import functional as F
 from .layers import BatchNorm1d, size_arg
 from .module import Module, Parameter
 
@@ -129,6 +130,26 @@ class AvgPool2d(Module):
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+
+
+class MaxPool1d(MaxPool2d):
+    """F.max_pool1d as a layer: (N, C, L) -> (N, C, L_out)."""
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class AvgPool1d(AvgPool2d):
+    """F.avg_pool1d as a layer: (N, C, L) -> (N, C, L_out)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):   # PyTorch's AvgPool1d has no divisor_override
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
 class AdaptiveAvgPool2d(Module):
     """F.adaptive_avg_pool2d as a layer."""
