@@ -444,7 +444,15 @@ def one_hot(tensor, num_classes=-1):
 
 
 def linear(x, weight, bias=None):
-    """y = x W^T + b, with W of shape (out_features, in_features)."""
+    """y = x W^T + b, with W of shape (out_features, in_features): x (..., in_features) ->
+    y (..., out_features)."""
+    if x.ndim > 2 and weight.ndim == 2:
+        # The batch axes are folded into the rows: (N*L, in) @ (in, out) is one BLAS call,
+        # and so is W's gradient, where (N, L, in) @ (in, out) loops over N small products
+        # and its backward builds an (N, in, out) stack of gradients to sum down to W's.
+        lead = x.shape[:-1]
+        y = linear(x.reshape(math.prod(lead), x.shape[-1]), weight, bias)
+        return y.reshape(*lead, weight.shape[0])
     y = x @ weight.T
     return y if bias is None else y + bias
 
