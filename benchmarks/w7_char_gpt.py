@@ -127,10 +127,11 @@ def torch_model(config, arrays, dtype):
     return model
 
 
-def tinygrad_step(model, batches):
-    import tinygrad_edu as tg
+def training_step(model, batches, to_tensor):
+    """step() for either engine: zero_grad, forward, loss, backward and an AdamW step, on
+    the batches in turn (to_tensor makes each array the engine's tensor)."""
     opt = model.configure_optimizer(LR, WEIGHT_DECAY)
-    data = [(tg.tensor(x), tg.tensor(y)) for x, y in batches]
+    data = [(to_tensor(x), to_tensor(y)) for x, y in batches]
     count = [0]
 
     def step():
@@ -142,22 +143,15 @@ def tinygrad_step(model, batches):
         opt.step()
         return loss
     return step
+
+
+def tinygrad_step(model, batches):
+    import tinygrad_edu as tg
+    return training_step(model, batches, tg.tensor)
 
 
 def torch_step(model, batches):
-    opt = model.configure_optimizer(LR, WEIGHT_DECAY)
-    data = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
-    count = [0]
-
-    def step():
-        x, y = data[count[0] % len(data)]
-        count[0] += 1
-        opt.zero_grad()
-        _, loss = model(x, y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(model, batches, torch.from_numpy)
 
 
 def make_steps(engines, batch=16, config=None, vocab_size=65, dtype=np.float32, n_batches=8,
