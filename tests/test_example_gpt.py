@@ -236,5 +236,6 @@ def test_linear_on_batched_input_gradchecks():
 
 def test_linear_with_mismatched_features_names_the_shapes():
     x, w = tg.zeros((2, 3, 4)), tg.zeros((5, 6))
-    with pytest.raises(ValueError, match=r"MatMul.*\(6, 4\)|\(6, 5\)"):
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3, 4\) has 4 features, "
+                                         r"weight of shape \(5, 6\) expects 6"):
         F.linear(x, w)

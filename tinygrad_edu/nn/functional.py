@@ -446,6 +446,9 @@ def one_hot(tensor, num_classes=-1):
 def linear(x, weight, bias=None):
     """y = x W^T + b, with W of shape (out_features, in_features): x (..., in_features) ->
     y (..., out_features)."""
+    if weight.ndim == 2 and x.ndim >= 1 and x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} has {x.shape[-1]} features, "
+                         f"weight of shape {weight.shape} expects {weight.shape[1]}")
     if x.ndim > 2 and weight.ndim == 2:
         # The batch axes are folded into the rows: (N*L, in) @ (in, out) is one BLAS call,
         # and so is W's gradient, where (N, L, in) @ (in, out) loops over N small products
