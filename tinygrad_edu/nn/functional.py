@@ -57,8 +57,11 @@ def gelu(input, approximate="none"):
     if approximate == "none":
         return input * 0.5 * (erf(input * (1 / math.sqrt(2))) + 1)
     if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
-        return input * 0.5 * (inner.tanh() + 1)
+        # Factored as x (0.5 + 0.5 tanh(x (c + c 0.044715 x^2))): 8 ops over the input's
+        # size instead of 9, and 14 instead of 16 in backward (x is used 3 times, not 5).
+        c = math.sqrt(2 / math.pi)
+        inner = input * (input * input * (c * 0.044715) + c)
+        return input * (inner.tanh() * 0.5 + 0.5)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
