@@ -151,6 +151,14 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
+def init_weights(module, generator):
+    """GPT-2's initialisation: weights N(0, 0.02^2), biases 0 (LayerNorm keeps 1 and 0)."""
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, 0.0, 0.02, generator)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
 class GPT(nn.Module):
     """idx (B, T) int64 -> logits (B, T, vocab_size), and the mean cross-entropy against
     targets (B, T) when given."""
@@ -164,19 +172,12 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(config.n_embd, dtype=config.dtype)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False,
                                  dtype=config.dtype)
-        self.generator = generator
-        self.apply(self._init_weights)
+        self.apply(lambda module: init_weights(module, generator))
         # GPT-2: the projections back into the residual stream start smaller, by
         # 1/sqrt(2 n_layer), so that the sum of 2 n_layer residual branches keeps its scale
         for name, p in self.named_parameters():
             if name.endswith("c_proj.weight"):
                 nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * config.n_layer), generator)
-
-    def _init_weights(self, module):
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(module.weight, 0.0, 0.02, self.generator)
-        if isinstance(module, nn.Linear) and module.bias is not None:
-            nn.init.zeros_(module.bias)
 
     def forward(self, idx, targets=None):
         B, T = idx.size()

@@ -153,7 +153,7 @@ def test_generate_extends_by_max_new_tokens_and_follows_the_generator():
     assert int(a.max()) < 11 and int(a.min()) >= 0
 
 
-def test_generate_at_zero_temperature_like_is_greedy():
+def test_generate_at_a_tiny_temperature_is_greedy():
     """A tiny temperature samples the argmax of the logits."""
     model = tiny_model()
     start = tg.tensor([[5]])
