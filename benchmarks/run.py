@@ -4,7 +4,7 @@
     --quick          fewer repeats and no 100k chain (about 20 s)
     --malloc-tuned   re-run this script with glibc's malloc trim/mmap thresholds raised,
                      for all engines alike (see MALLOC_TUNED), and say so in the header
-    --only w1 w3 ... run some workloads only
+    --only w1 w3 ... run some workloads only (w1 w2 w3 w5 w7)
 
 Engines: tinygrad_edu, a hand-written NumPy reference (benchmarks/numpy_reference.py,
 the floor) and PyTorch eager (when installed), on the same data and weights. Each
@@ -32,8 +32,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--malloc-tuned", action="store_true")
-    p.add_argument("--only", nargs="+", choices=("w1", "w2", "w3", "w5", "w6"),
-                   default=("w1", "w2", "w3", "w5", "w6"))
+    p.add_argument("--only", nargs="+", choices=("w1", "w2", "w3", "w5", "w6", "w7"),
+                   default=("w1", "w2", "w3", "w5", "w6", "w7"))
     return p.parse_args(argv)
 
 

@@ -6,7 +6,7 @@ import statistics
 import numpy as np
 
 from benchmarks import common, w1_deep_batchnorm_mlp, w2_mnist_mlp, w3_op_overhead, w5_deep_chain
-from benchmarks import w6_digits_cnn
+from benchmarks import w6_digits_cnn, w7_char_gpt
 from benchmarks.common import Table, interleaved_medians, peak_traced_bytes, verdict
 from benchmarks.engines import available, to_float, torch
 
@@ -159,12 +159,23 @@ def run_w6(table, quick):
     add_fault_rows(table, name, steps)
     ours = peak_traced_bytes(steps["tinygrad_edu"])
     table.add(name, "peak mem/step", "tinygrad_edu", ours, "B")
+
+
+def run_w7(table, quick):
+    steps = w7_char_gpt.make_steps(available(["tinygrad_edu", "torch"]))
+    common.check_losses("W7", first_losses(steps), rtol=1e-5)   # float32
+    times = interleaved_medians(steps, calls=5, repeats=5 if quick else 15)
+    name = "W7 char GPT 16x32 (3x4 heads, 64) f32"
+    add_step_rows(table, name, times, lambda n, t: f"<=1.3x torch {verdict(t, 1.3)}")
+    add_fault_rows(table, name, steps)
+    table.add(name, "peak mem/step", "tinygrad_edu", peak_traced_bytes(steps["tinygrad_edu"]), "B")
     if "torch" in steps:
         table.add(name, "peak mem/step", "torch", None, "B",
                   target="(not visible to tracemalloc)")
 
 
-WORKLOADS = {"w1": run_w1, "w2": run_w2, "w3": run_w3, "w5": run_w5, "w6": run_w6}
+WORKLOADS = {"w1": run_w1, "w2": run_w2, "w3": run_w3, "w5": run_w5, "w6": run_w6,
+             "w7": run_w7}
 
 
 def run_all(args, malloc):

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, numpy_reference, w1_deep_batchnorm_mlp, w2_mnist_mlp  # noqa: E402
-from benchmarks import w3_op_overhead, w5_deep_chain, w6_digits_cnn  # noqa: E402
+from benchmarks import w3_op_overhead, w5_deep_chain, w6_digits_cnn, w7_char_gpt  # noqa: E402
 from benchmarks.engines import to_float  # noqa: E402
 
 
@@ -59,6 +59,24 @@ def test_w6_cnn_engines_agree_and_descend():
     got = losses(w6_digits_cnn.make_steps(engines, batch=8, channels=(2, 3)))
     common.check_losses("W6", got, rtol=2e-5)
     assert got["tinygrad_edu"][2] < got["tinygrad_edu"][0]
+
+
+def test_w7_gpt_engines_agree_in_float32():
+    pytest.importorskip("torch")
+    tiny = dict(block_size=8, n_layer=1, n_head=2, n_embd=16)
+    got = losses(w7_char_gpt.make_steps(["tinygrad_edu", "torch"], batch=4, config=tiny,
+                                        vocab_size=11, n_batches=1), n=3)
+    common.check_losses("W7", got, rtol=1e-5)
+    assert got["tinygrad_edu"][2] < got["tinygrad_edu"][0]   # the same batch: AdamW descends
+
+
+def test_w7_tinygrad_step_runs_without_torch():
+    tiny = dict(block_size=4, n_layer=1, n_head=1, n_embd=8)
+    step = w7_char_gpt.make_steps(["tinygrad_edu"], batch=2, config=tiny, vocab_size=5)
+    loss = step["tinygrad_edu"]()
+    assert loss.dtype == np.float32 and np.isfinite(loss.item())
+    with pytest.raises(ValueError, match="W7: no engine 'numpy'"):
+        w7_char_gpt.make_steps(["numpy"], config=tiny)
 
 
 def test_numpy_reference_gradients_match_finite_differences():
@@ -127,10 +145,11 @@ def test_run_py_quick_prints_its_settings_and_a_table():
     assert "W3 500-op chain" in out.stdout and "us/op fwd+bwd" in out.stdout
 
 
-@pytest.mark.parametrize("workload", ["w1", "w2", "w6"])
+@pytest.mark.parametrize("workload", ["w1", "w2", "w6", "w7"])
 def test_engines_that_disagree_are_never_timed(monkeypatch, workload):
     from benchmarks import suite
-    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp, "w6": w6_digits_cnn}[workload]
+    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp, "w6": w6_digits_cnn,
+              "w7": w7_char_gpt}[workload]
     monkeypatch.setattr(module, "make_steps", lambda engines: {"tinygrad_edu": lambda: 1.0,
                                                                "numpy": lambda: 1.5})
     timed = []

@@ -57,7 +57,10 @@ def add_attention_mask(scores, attn_mask):
                            f"does not broadcast to the scores' shape {scores.shape} "
                            f"(..., L, S)") from None
     if mask.dtype == bool:
-        return where(mask, scores, -np.inf)   # where copies the mask
+        # Added as 0 / -inf, as PyTorch's math path does: the same scores as where(mask,
+        # scores, -inf), but backward passes the gradient straight through the Add instead
+        # of masking it again (it is already 0 there: those softmax weights are exactly 0).
+        return scores + np.where(mask, 0.0, -np.inf).astype(scores.dtype)
     if isinstance(attn_mask, Tensor):
         return scores + attn_mask.to(scores.dtype)
     return scores + mask.astype(scores.dtype)   # astype copies
@@ -104,7 +107,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            f"broadcast") from None
     L, S = query.shape[-2], key.shape[-2]
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
+    # The scale goes on the query (..., L, E) rather than on the scores (..., L, S): a
+    # smaller array when E < S, in forward and in backward.
+    scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("scaled_dot_product_attention: an explicit attn_mask must "

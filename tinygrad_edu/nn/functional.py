@@ -59,8 +59,11 @@ def gelu(input, approximate="none"):
     if approximate == "none":
         return input * 0.5 * (erf(input * (1 / math.sqrt(2))) + 1)
     if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
-        return input * 0.5 * (inner.tanh() + 1)
+        # Factored as x (0.5 + 0.5 tanh(x (c + c 0.044715 x^2))): 8 ops over the input's
+        # size instead of 9, and 14 instead of 16 in backward (x is used 3 times, not 5).
+        c = math.sqrt(2 / math.pi)
+        inner = input * (input * input * (c * 0.044715) + c)
+        return input * (inner.tanh() * 0.5 + 0.5)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -445,7 +448,18 @@ def one_hot(tensor, num_classes=-1):
 
 
 def linear(x, weight, bias=None):
-    """y = x W^T + b, with W of shape (out_features, in_features)."""
+    """y = x W^T + b, with W of shape (out_features, in_features): x (..., in_features) ->
+    y (..., out_features)."""
+    if weight.ndim == 2 and x.ndim >= 1 and x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} has {x.shape[-1]} features, "
+                         f"weight of shape {weight.shape} expects {weight.shape[1]}")
+    if x.ndim > 2 and weight.ndim == 2:
+        # The batch axes are folded into the rows: (N*L, in) @ (in, out) is one BLAS call,
+        # and so is W's gradient, where (N, L, in) @ (in, out) loops over N small products
+        # and its backward builds an (N, in, out) stack of gradients to sum down to W's.
+        lead = x.shape[:-1]
+        y = linear(x.reshape(math.prod(lead), x.shape[-1]), weight, bias)
+        return y.reshape(*lead, weight.shape[0])
     y = x @ weight.T
     return y if bias is None else y + bias
 
