@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn
 from tinygrad_edu.nn import functional as F
 
 from test_examples import load

@@ -1,5 +1,4 @@
 """The README's Python snippets run (each section's snippets in order, in one namespace)."""
-import os
 import re
 from pathlib import Path
 

@@ -10,7 +10,6 @@ and autograd differentiates it through the primitives (matmul, exp, sum, where, 
 manual.attention_backward derives the same gradients by hand.
 """
 import math
-import numbers
 
 import numpy as np
 
