@@ -137,8 +137,8 @@ def draw_graph(root, model=None, *, show=(), modules="auto", direction="auto", m
     Before backward, or with retain_graph=True, the tensors themselves are drawn:
     gradients are those of the last backward(); intermediates keep theirs only
     after retain_grad(): retain_grads_and_backward(root) gives every node one.
-    The output is named "loss" (a scalar) or "output", and constants "input",
-    unless they have a name. Drawings of more than 6 nodes get a legend of the
+    The output is named "loss" (a scalar) or "output", and constants that are
+    not scalars "input", unless they have a name. Drawings of more than 6 nodes get a legend of the
     marks they use. Returns a graphviz.Digraph (renders inline in Jupyter;
     `.source` is the DOT text; render_graph writes a file).
     """
@@ -561,7 +561,8 @@ class Drawer:
         """The output is the "loss" (a scalar) or the "output"; a constant is an "input"."""
         if t in self.roots:
             return "loss" if t.numel() == 1 else "output"
-        return "input" if t._op is None and not t.requires_grad else None
+        # a scalar constant is a literal (the 2 in x * 2, an eps), not an input
+        return "input" if t._op is None and not t.requires_grad and t.ndim > 0 else None
 
     def tensor_label(self, t):
         name = self.names.get(t) or t.name or self.default_name(t)

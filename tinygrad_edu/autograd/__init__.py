@@ -546,7 +546,7 @@ class Record:
     losses must not keep its activations. So a Record holds the values and the
     gradient only of tensors with at most SMALL elements, and its _parents are
     Records too, or leaves that require grad (parameters: the model holds them
-    anyway). It has the attributes of a Tensor that walk() and viz read, so a
+    anyway), or small constants. It has the attributes of a Tensor that walk() and viz read, so a
     drawing reads both the same way.
     """
     __slots__ = ("_op", "_parents", "_args", "_module", "shape", "dtype", "name",
@@ -561,7 +561,7 @@ class Record:
         self._parents = None   # unknown until the tensor's own VJP has run
         self.shape, self.dtype, self.name = t._data.shape, t._data.dtype, t.name
         self.requires_grad = t.requires_grad
-        self.value = t._data.copy() if t._data.size <= SMALL else None
+        self.value = small(t._data)
         self.grad = None
 
     ndim = property(lambda self: len(self.shape))
@@ -579,12 +579,13 @@ def free(node, g, constants):
 
     The Record gets node's gradient (if small) and stand-ins for its inputs, made
     here in O(1) per input: the input's own Record (filled when its VJP runs), a
-    leaf that requires grad itself, or a Record of a constant.
+    leaf that requires grad or a small constant itself, or a Record of a bigger
+    constant (the input batch: its shape, not its values).
     """
     rec = node._record
     if rec is None:
         rec = node._record = Record(node)
-    rec.grad = g._data.copy() if g._data.size <= SMALL else None
+    rec.grad = small(g._data)
     rec._parents = tuple([record_input(p, constants) for p in node._parents])
     if node._op.reads:
         # Free what the VJP read, as PyTorch frees saved tensors. An op that reads
@@ -594,10 +595,17 @@ def free(node, g, constants):
         node._args = None
 
 
+def small(array):
+    """array if it has at most SMALL elements (copied if it views a bigger one), else None."""
+    if array.size > SMALL:
+        return None
+    return array if array.base is None else array.copy()
+
+
 def record_input(p, constants):
     if p._op is None:
-        if p.requires_grad:
-            return p
+        if p.requires_grad or p._data.size <= SMALL:
+            return p   # a parameter (the model holds it anyway), or a small constant: 2, eps
         rec = constants.get(p)
         if rec is None:
             rec = constants[p] = Record(p)
