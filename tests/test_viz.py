@@ -47,7 +47,7 @@ def test_exact_source_of_a_tiny_graph():
     _, _, y = tiny()
     dot = viz.draw_graph(y, show="order")
     assert dot.source == """digraph computation_graph {
-\tgraph [rankdir=LR]
+\tgraph [rankdir=LR size="10.42,1000"]
 \tnode [fontname=Helvetica fontsize=10]
 \tedge [fontname=Helvetica fontsize=9]
 \tn0 [label="x\\n(2,) float64" fillcolor="#d9ead3" shape=box style=filled]
@@ -59,7 +59,7 @@ def test_exact_source_of_a_tiny_graph():
 \tn2 -> n3
 \tn4 [label="#1 Sum" shape=ellipse tooltip="y = sum of x over axis\\ndy/dx = 1 (broadcast back)"]
 \tn3 -> n4
-\tn5 [label="scalar float64" fillcolor="#fce5cd" penwidth=2 shape=box style=filled]
+\tn5 [label="loss\\nscalar float64" fillcolor="#fce5cd" penwidth=2 shape=box style=filled]
 \tn4 -> n5
 }
 """
@@ -96,14 +96,15 @@ def test_parameters_are_named_by_module_path_and_coloured():
     # the output is drawn differently, and the input constant too
     out_line = node_lines(dot)[-1]
     assert viz.COLORS["output"] in out_line and "penwidth=2" in out_line
-    assert f'label="(6, 2) float64" fillcolor="{viz.COLORS["constant"]}"' in src
+    assert f'label="input\\n(6, 2) float64" fillcolor="{viz.COLORS["constant"]}"' in src
 
 
-def test_the_legend_comes_with_a_model_only():
+def test_the_legend_comes_with_graphs_of_more_than_six_nodes():
     model, loss = mlp_loss()
     src = viz.draw_graph(loss, model).source
-    assert "legend_parameter" in src and "cluster_legend" in src
-    assert "legend" not in viz.draw_graph(loss).source
+    assert "\tlegend [label=<<table" in src and "parameter (named by module path)" in src
+    assert "legend [label=" in viz.draw_graph(loss).source   # with or without a model
+    assert "legend" not in viz.draw_graph(tiny()[2]).source   # 6 nodes
 
 
 def test_model_as_a_dict_of_names():
@@ -230,12 +231,13 @@ def test_micrograd_view_of_a_scalar_graph():
     assert "shape=record" in src and "shape=circle" in src
 
 
-def test_a_freed_graph_gives_a_clear_error():
+def test_a_freed_graph_draws_and_still_refuses_a_second_backward():
+    # drawing after backward is tested in test_viz_after_backward.py
     _, _, y = tiny()
     y.backward()
-    with pytest.raises(RuntimeError,
-                       match="draw_graph: .* freed by backward.*retain_grads_and_backward"):
-        viz.draw_graph(y)
+    assert viz.draw_graph(y).source.count("Mul") == 1
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
 
 
 def test_100k_chain_draws_summarised_without_recursion():
@@ -289,7 +291,7 @@ def test_long_chain_draws_in_full_with_max_nodes_none():
     ("show", True, "show must be some of"),
     ("modules", "clusters", "modules must be None, 'cluster', 'collapse' or a list"),
     ("modules", [1, 2], "modules must be None"),
-    ("direction", "lr", "direction must be one of 'LR', 'TB', 'RL', 'BT'"),
+    ("direction", "lr", "direction must be one of 'auto', 'LR', 'TB', 'RL', 'BT'"),
     ("style", "fancy", "style must be one of 'auto', 'tensor', 'micrograd'"),
     ("max_nodes", 0, "max_nodes must be a positive int or None"),
     ("max_nodes", -3, "max_nodes must be a positive int or None"),

@@ -89,7 +89,7 @@ def test_other_collapsed_layers_keep_their_constant_inputs():
     mlp = nn.MLP([2, 4, 3])
     src = viz.draw_graph(F.cross_entropy(mlp(tg.randn(6, 2)), [0, 1, 2, 0, 1, 2]), mlp,
                          modules="collapse").source
-    assert '"(6, 2) float64"' in src
+    assert '"input\\n(6, 2) float64"' in src
 
 
 def test_modules_none_expands_every_layer_into_its_primitives():

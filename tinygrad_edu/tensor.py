@@ -85,6 +85,7 @@ def init(t, array):
     t._module = None
     t._trace = None        # where detect_anomaly saw it created
     t._rewritten = 0       # version at which an in-place op rewrote its history (0: never)
+    t._record = None       # what a drawing shows once backward frees it (autograd.free)
 
 
 def wrap(array):
@@ -160,7 +161,7 @@ def check_range(values, low, high, who, what, error="IndexError"):
 class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "name", "_op", "_parents", "_args",
                  "_version", "_saved_version", "_base", "_retains_grad", "_module", "_trace",
-                 "_rewritten",
+                 "_rewritten", "_record",
                  "__weakref__")
 
     # ndarray (+ - * / @ ...) Tensor defers to Tensor's reflected operators,

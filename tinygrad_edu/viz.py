@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-from .autograd import walk
+from .autograd import walk, stand_in, Record
 from .formatting import fmt_shape
 from .trace import (as_roots, model_names, module_paths,
                     backward_trace, BackwardTrace, TraceRow)   # noqa: F401 (re-exported)
@@ -35,7 +35,10 @@ BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
 
 SHOW = ("values", "grads", "order")
 MODULES = ("auto", "cluster", "collapse")
-DIRECTIONS = ("LR", "TB", "RL", "BT")
+DIRECTIONS = ("auto", "LR", "TB", "RL", "BT")
+DEEP = 8          # direction="auto": more ops than this along the longest path draw top to bottom
+SMALL_GRAPH = 6   # a drawing of at most this many nodes needs no legend
+PIXELS_PER_INCH = 96   # Graphviz's size is in inches; SVG pt and PNG pixels are both at 96 per inch in a browser
 STYLES = ("auto", "tensor", "micrograd")
 
 
@@ -87,8 +90,8 @@ def drawing_class():
 
 # --- the drawing ------------------------------------------------------------------------------
 
-def draw_graph(root, model=None, *, show=(), modules="auto", direction="LR", max_nodes=1000,
-               style="auto"):
+def draw_graph(root, model=None, *, show=(), modules="auto", direction="auto", max_nodes=1000,
+               style="auto", max_width=1000):
     """Draw the computation graph that produced `root` (a Tensor or a list of Tensors).
 
     model       a Module (parameters named by module path, "fc1.weight", and a
@@ -114,7 +117,12 @@ def draw_graph(root, model=None, *, show=(), modules="auto", direction="LR", max
                 model.conv1.draw_collapsed = False (or list the others).
                 F.conv2d or F.scaled_dot_product_attention called outside such a
                 layer is drawn op by op: only Module calls are recorded.
-    direction   "LR" (left to right), "TB" (top to bottom), "RL" or "BT"
+    direction   "auto" (default): "TB" (top to bottom) when more than 8 ops lie along
+                the longest path, else "LR" (left to right); or "LR", "TB", "RL", "BT"
+    max_width   the widest the rendered picture may be, in CSS pixels (what a
+                notebook cell shows; 1000 by default, about a cell's width): passed
+                to Graphviz as `size`, which scales a wider drawing down (never up).
+                None: no cap
     max_nodes   on bigger graphs, draw the last max_nodes tensors of the walk
                 (the end of the computation) and the leaves they use, with a
                 note saying what was left out; None draws everything
@@ -122,24 +130,35 @@ def draw_graph(root, model=None, *, show=(), modules="auto", direction="LR", max
                 scalar graphs) or "auto" (micrograd when every tensor is a
                 scalar and "grads" is shown)
 
-    Gradients are those of the last backward(); intermediates keep theirs only
+    After backward() (which frees the graph) the drawing is made from the small
+    Records backward keeps of each node: op, shape, dtype, name, module, and the
+    value and gradient of tensors of at most 4 elements (autograd.free); bigger
+    intermediates show no values or gradient then, parameters always show theirs.
+    Before backward, or with retain_graph=True, the tensors themselves are drawn:
+    gradients are those of the last backward(); intermediates keep theirs only
     after retain_grad(): retain_grads_and_backward(root) gives every node one.
-    Returns a graphviz.Digraph (renders inline in Jupyter; `.source` is the DOT
-    text; render_graph writes a file).
+    The output is named "loss" (a scalar) or "output", and constants that are
+    not scalars "input", unless they have a name. Drawings of more than 6 nodes get a legend of the
+    marks they use. Returns a graphviz.Digraph (renders inline in Jupyter;
+    `.source` is the DOT text; render_graph writes a file).
     """
     drawing = drawing_class()
     roots = as_roots(root, "draw_graph")
     show = shown(show)
-    check_options(model, modules, direction, max_nodes, style)
+    check_options(model, modules, direction, max_nodes, style, max_width)
     names, paths = model_names(model, "draw_graph"), module_paths(model)
-    order = list(walk(roots))
+    roots = [stand_in(r) for r in roots]
+    order = list(walk(roots, records=True))
     check_not_freed(order)
     total = len(order)
     kept = last_tensors(order, roots, max_nodes)
     order = [t for t in order if t in kept]
     if style == "auto":
         style = "micrograd" if "grads" in show and all(t.ndim == 0 for t in order) else "tensor"
-    dot = drawing("computation_graph", graph_attr={"rankdir": direction},
+    graph_attr = {"rankdir": direction}
+    if max_width is not None:   # a width in inches, and a height that never binds
+        graph_attr["size"] = f"{max_width / PIXELS_PER_INCH:.4g},1000"
+    dot = drawing("computation_graph", graph_attr=graph_attr,
                   node_attr={"fontname": "Helvetica", "fontsize": "10"},
                   edge_attr={"fontname": "Helvetica", "fontsize": "9"})
     drawer = Drawer(dot, style, show, names, paths,
@@ -149,8 +168,29 @@ def draw_graph(root, model=None, *, show=(), modules="auto", direction="LR", max
     if len(order) < total:
         drawer.note_truncated(order, kept, total, max_nodes)
     drawer.attach_clusters()
-    if model is not None:   # a model brings parameters and constants: say which colour is which
-        draw_legend(dot, style)
+    if direction == "auto":
+        dot.graph_attr["rankdir"] = "TB" if drawer.depth > DEEP else "LR"
+    if drawer.counter > SMALL_GRAPH:
+        draw_legend(dot, style, drawer.used)
+    return dot
+
+
+def draw_dot(root, format="svg", rankdir="auto"):
+    """micrograd's draw_dot: the graph behind `root` with each node's data and gradient.
+
+    For a graph of scalars, micrograd's picture: a record box per value
+    (name | data | grad) and a circle per operation. For a graph with
+    non-scalar tensors it draws the tensor style instead (shape, dtype, value
+    summary, gradient norm), since a record box holds one number. Works right
+    after root.backward(), as in micrograd: values and gradients come from what
+    backward kept (see draw_graph). format ("svg", "png" or "pdf") is what Jupyter
+    and dot.render() produce; rankdir is draw_graph's direction ("auto", "LR",
+    "TB", ...). Returns draw_graph's graphviz.Digraph.
+    """
+    if format not in ("svg", "png", "pdf"):
+        raise ValueError(f"draw_dot: format must be 'svg', 'png' or 'pdf', got {format!r}")
+    dot = draw_graph(root, show=("values", "grads"), direction=rankdir)
+    dot.format = format
     return dot
 
 
@@ -169,7 +209,7 @@ def shown(show):
     return wanted
 
 
-def check_options(model, modules, direction, max_nodes, style):
+def check_options(model, modules, direction, max_nodes, style, max_width):
     """Refuse every invalid option by name, with its valid choices, before drawing anything."""
     if modules is not None:
         valid = modules in MODULES if isinstance(modules, str) else (
@@ -192,11 +232,17 @@ def check_options(model, modules, direction, max_nodes, style):
     if style not in STYLES:
         raise ValueError(f"draw_graph: style must be one of {', '.join(map(repr, STYLES))}, "
                          f"got {style!r}")
+    if max_width is not None and (isinstance(max_width, bool)
+                                  or not isinstance(max_width, (int, float))
+                                  or not max_width > 0):
+        raise ValueError(f"draw_graph: max_width must be a positive number of pixels or None, "
+                         f"got {max_width!r}")
 
 
 def check_not_freed(order):
+    """A freed node always has a Record (autograd.free makes it); refuse to draw one without."""
     for t in order:
-        if t._op is not None and t._parents is None:
+        if t._op is not None and t._parents is None and not isinstance(t, Record):
             raise RuntimeError(
                 "draw_graph: the graph behind this tensor was freed by backward(); call "
                 "draw_graph before backward(), or call backward(retain_graph=True) "
@@ -215,7 +261,7 @@ def last_tensors(order, roots, max_nodes):
     if max_nodes is None or len(order) <= max_nodes:
         return set(order)
     kept = set(order[-max_nodes:]) | set(roots)
-    kept.update([p for t in kept if t._op is not None for p in t._parents if p._op is None])
+    kept.update([p for t in kept if t._op is not None for p in inputs(t) if p._op is None])
     return kept
 
 
@@ -226,7 +272,8 @@ def backward_steps(roots):
     numbers the nodes that have an op in exactly that order.
     """
     grad_roots = [r for r in roots if r.requires_grad]
-    order = [t for t in reversed(list(walk(grad_roots, grad_only=True))) if t._op is not None]
+    order = [t for t in reversed(list(walk(grad_roots, grad_only=True, records=True)))
+             if t._op is not None]
     return {t: k for k, t in enumerate(order, start=1)}
 
 
@@ -288,6 +335,25 @@ def module_summary(module):
     return kind
 
 
+def inputs(t):
+    """t's inputs as the drawing shows them: Records for those backward freed."""
+    return tuple([stand_in(p) for p in t._parents or ()])
+
+
+def value_of(t):
+    """t's values, or None for a Record of a tensor too big to keep them."""
+    return t.value if isinstance(t, Record) else t._data
+
+
+def grad_of(t):
+    """t's gradient as an array, or None: .grad, else what the last freeing backward kept."""
+    if isinstance(t, Record):
+        return t.grad
+    if t.grad is not None:
+        return t.grad._data
+    return None if t._record is None else t._record.grad
+
+
 def summarize(array):
     """A short text for some values: the numbers themselves if few, else mean and std."""
     a = np.asarray(array)
@@ -299,7 +365,8 @@ def summarize(array):
 
 
 def grad_norm(t):
-    return None if t.grad is None else float(np.linalg.norm(t.grad._data))
+    g = grad_of(t)
+    return None if g is None else float(np.linalg.norm(g))
 
 
 def record_escape(text):
@@ -318,6 +385,8 @@ class Drawer:
         self.clusters = {}        # module path -> list of (node id, label, attrs)
         self.counter = 0
         self.edges = set()
+        self.used = set()         # the marks drawn (tensor kinds, "op", "broadcast", ...)
+        self.depth = 0            # ops along the longest path (direction="auto")
 
     def new_id(self):
         nid = f"n{self.counter}"
@@ -362,10 +431,17 @@ class Drawer:
 
     def draw(self, order):
         """Nodes and edges in walk order: each op, the edges into it, then its result."""
-        users = {}
+        users, depth = {}, {}
         for t in order:
-            for p in t._parents or ():
+            ins = inputs(t)
+            for p in ins:
                 users.setdefault(p, []).append(t)
+            d = max([depth.get(p, 0) for p in ins], default=0)
+            g = self.groups.get(t)
+            if t._op is not None and (g is None or all(self.groups.get(p) != g for p in ins)):
+                d += 1   # a collapsed layer counts once
+            depth[t] = d
+        self.depth = max(depth.values(), default=0)
         self.group_io = self.group_shapes(order, users)
         for t in order:
             if t._op is not None:
@@ -394,7 +470,7 @@ class Drawer:
             if path is None:
                 continue
             ins, outs = io.setdefault(path, ([], []))
-            for x in t._parents:
+            for x in inputs(t):
                 if self.groups.get(x) != path and x not in self.names and (
                         x._op is not None or x.requires_grad):
                     ins.append(fmt_shape(x.shape))
@@ -408,7 +484,7 @@ class Drawer:
 
     def draw_inputs(self, t):
         group = self.groups.get(t)
-        for x in t._parents:
+        for x in inputs(t):
             if group is not None and self.groups.get(x) == group:
                 continue   # an edge inside a collapsed module
             if x not in self.ids and x._op is None:
@@ -420,6 +496,7 @@ class Drawer:
             if t._op.broadcasts and x.shape != t.shape and x in self.ids:
                 attrs = dict(BROADCAST_EDGE, label=f"broadcast {fmt_shape(x.shape)} -> "
                                                    f"{fmt_shape(t.shape)}")
+                self.used.add("broadcast")
             self.edge(src, self.op_node(t), **attrs)
 
     def edge(self, src, dst, **attrs):
@@ -434,12 +511,14 @@ class Drawer:
         nid = self.new_id()
         self.op_ids[t] = nid
         label = t._op.label(t._args or ())
-        if any(self.inlined(x) for x in t._parents):
-            label += "(" + ", ".join(f"{x._data.item():g}" if self.inlined(x) else "\u00b7"
-                                     for x in t._parents) + ")"
+        ins = inputs(t)
+        if any(self.inlined(x) for x in ins):
+            label += "(" + ", ".join(f"{value_of(x).item():g}" if self.inlined(x) else "\u00b7"
+                                     for x in ins) + ")"
         if t in self.steps:
             label = f"#{self.steps[t]} {label}"
         shape = "circle" if self.style == "micrograd" else "ellipse"
+        self.used.add("op")
         self.place(nid, label, self.paths.get(t._module, ""), shape=shape,
                    tooltip=f"{t._op.math}\\n{t._op.rule}")
 
@@ -453,6 +532,7 @@ class Drawer:
             flow = " -> ".join(filter(None, [", ".join(ins), ", ".join(outs)]))
             label = f"{path}: {module_summary(module)}\\n{'' if ins else '-> '}{flow}"
             parent = path.rpartition(".")[0]
+            self.used.add("collapsed")
             self.place(nid, label, parent, shape="box3d", style="filled",
                        fillcolor=COLORS["collapsed"])
 
@@ -460,6 +540,7 @@ class Drawer:
         nid = self.new_id()
         self.ids[t] = nid
         kind = self.kind(t)
+        self.used.add(kind)
         attrs = {"shape": "record" if self.style == "micrograd" else "box"}
         if kind != "intermediate":
             attrs.update(style="filled", fillcolor=COLORS[kind])
@@ -476,22 +557,29 @@ class Drawer:
             return "parameter"
         return "leaf" if t.requires_grad else "constant"
 
+    def default_name(self, t):
+        """The output is the "loss" (a scalar) or the "output"; a constant is an "input"."""
+        if t in self.roots:
+            return "loss" if t.numel() == 1 else "output"
+        # a scalar constant is a literal (the 2 in x * 2, an eps), not an input
+        return "input" if t._op is None and not t.requires_grad and t.ndim > 0 else None
+
     def tensor_label(self, t):
-        name = self.names.get(t) or t.name
+        name = self.names.get(t) or t.name or self.default_name(t)
+        value, g = value_of(t), grad_of(t)
         if self.style == "micrograd":
             parts = [record_escape(name or "")]
-            parts.append(f"data {t._data.item():.4f}" if t.numel() == 1
+            parts.append(f"data {value.item():.4f}" if t.numel() == 1 and value is not None
                          else f"data {fmt_shape(t.shape)}")
             if self.show_grads:
-                g = t.grad
-                parts.append("grad -" if g is None else f"grad {g._data.item():.4f}"
-                             if g.numel() == 1 else f"grad |{grad_norm(t):.3g}|")
+                parts.append("grad -" if g is None else f"grad {g.item():.4f}"
+                             if g.size == 1 else f"grad |{grad_norm(t):.3g}|")
             return "{ " + " | ".join(parts) + " }"
         lines = [name] if name else []
         lines.append(f"{fmt_shape(t.shape)} {t.dtype}")
-        if self.show_values:
-            lines.append(summarize(t._data))
-        if self.show_grads and t.grad is not None:
+        if self.show_values and value is not None:
+            lines.append(summarize(value))
+        if self.show_grads and g is not None:
             lines.append(f"grad norm {grad_norm(t):.3g}")
         return "\\n".join(lines)
 
@@ -503,7 +591,7 @@ class Drawer:
                            f"pass max_nodes=None to draw all)",
                       shape="note", style="filled", fillcolor="#f4cccc")
         for t in order:
-            if t._op is not None and any(p not in kept for p in t._parents):
+            if t._op is not None and any(p not in kept for p in inputs(t)):
                 self.edge(nid, self.op_node(t), style="dotted")
 
     def attach_clusters(self):
@@ -533,21 +621,33 @@ class Drawer:
             self.dot.subgraph(subgraphs[path])
 
 
-def draw_legend(dot, style):
-    shape = "record" if style == "micrograd" else "box"
-    with dot.subgraph(name="cluster_legend") as lg:
-        lg.attr(label="legend", style="dashed", color="#aaaaaa", fontname="Helvetica",
-                fontsize="10")
-        lg.node("legend_parameter", "parameter", shape=shape, style="filled",
-                fillcolor=COLORS["parameter"])
-        lg.node("legend_leaf", "leaf (requires grad)", shape=shape, style="filled",
-                fillcolor=COLORS["leaf"])
-        lg.node("legend_constant", "constant / input", shape=shape, style="filled",
-                fillcolor=COLORS["constant"])
-        lg.node("legend_output", "output", shape=shape, style="filled",
-                fillcolor=COLORS["output"], penwidth="2")
-        lg.node("legend_op", "operation", shape="ellipse")
-        lg.edge("legend_constant", "legend_op", label="broadcast", **BROADCAST_EDGE)
+LEGEND = (   # (mark, fill colour or None, text), in the order the legend lists them
+    ("parameter", COLORS["parameter"], "parameter (named by module path)"),
+    ("leaf", COLORS["leaf"], "leaf that requires grad"),
+    ("constant", COLORS["constant"], "constant / input"),
+    ("intermediate", None, "result of an op"),
+    ("output", COLORS["output"], "output"),
+    ("collapsed", COLORS["collapsed"], "layer drawn as one node"),
+)
+
+
+def draw_legend(dot, style, used):
+    """One small table node listing the marks in `used` (what this drawing drew), no others."""
+    rows = []
+    for mark, colour, text in LEGEND:
+        if mark in used:
+            fill = f' bgcolor="{colour}"' if colour else ""
+            border = ' border="2"' if mark == "output" else ""
+            rows.append(f"<tr><td{fill}{border}>{text}</td></tr>")
+    if "op" in used:
+        rows.append(f"<tr><td border=\"0\">{'circle' if style == 'micrograd' else 'ellipse'}: "
+                    f"an operation</td></tr>")
+    if "broadcast" in used:
+        rows.append('<tr><td border="0"><font color="#cc0000">red dashed edge: an input '
+                    'broadcast to the op\'s shape</font></td></tr>')
+    dot.node("legend", '<<table border="0" cellborder="1" cellspacing="2" cellpadding="3">'
+             '<tr><td border="0"><b>legend</b></td></tr>' + "".join(rows) + "</table>>",
+             shape="plaintext")
 
 
 # --- gradients for the drawing ----------------------------------------------------------------

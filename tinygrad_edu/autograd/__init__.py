@@ -16,7 +16,8 @@ backward() in four steps:
      early), and sum each result back to its input's shape, undoing
      broadcasting: the one place where that happens;
   4. give leaves (and tensors that asked with retain_grad()) their .grad, and
-     free what each VJP that ran had kept, unless retain_graph=True.
+     free what each VJP that ran had kept, unless retain_graph=True; a small
+     Record of each node stays for drawings (free()).
 A tensor's hooks (register_hook) run when its total gradient is ready, before it
 is stored or flows on.
 
@@ -398,16 +399,19 @@ def run_hooks(node, g, stored):
 
 # --- the graph walk -------------------------------------------------------------------
 
-def walk(roots, grad_only=False, stop=()):
+def walk(roots, grad_only=False, stop=(), records=False):
     """Every tensor behind `roots`, each after all of its inputs (a topological order).
 
     Depth-first with an explicit stack, visiting inputs in argument order, so the
     order is the same every time. grad_only=True keeps to tensors that require
     grad (what backward visits). A node freed by an earlier backward is reached
     but not entered; validate() reports it. Tensors in `stop` are reached but
-    their inputs are not visited.
+    their inputs are not visited. records=True (for drawings) goes through freed
+    nodes: it yields, for each, the Record backward kept of it (stand_in).
     """
     visited = set()
+    if records:
+        roots = [stand_in(r) for r in roots]
     stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, inputs_done = stack.pop()
@@ -421,6 +425,8 @@ def walk(roots, grad_only=False, stop=()):
         if node in stop:
             continue
         for p in reversed(node._parents or ()):
+            if records:
+                p = stand_in(p)
             if p not in visited and (p.requires_grad or not grad_only):
                 stack.append((p, False))
 
@@ -491,6 +497,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     order, wanted = plan(roots, inputs)
     found = {}
     grads, stored = seed_pass(roots, seeds, create_graph)
+    constants = {}   # constant input -> its Record, so that one input is drawn once
 
     hooked = hooks or None   # no hook anywhere (the usual case): nothing to look up per node
     post_hooked = post_accumulate_hooks or None
@@ -518,16 +525,101 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
             if post_hooked is not None and op is None and id(node) in post_hooked \
                     and (inputs is None or accumulate):
                 run_post_accumulate_hooks(node)
-            if op is not None and backprop_node(node, g, grads, wanted, check):
-                if not retain_graph and op.reads:
-                    # Free what the VJP read, as PyTorch frees saved tensors. An op that
-                    # reads nothing (Add, Sum, Reshape) keeps its links: running its
-                    # VJP again is still correct, and PyTorch allows it too.
-                    node._parents = None
-                    node._args = None
+            if op is not None and backprop_node(node, g, grads, wanted, check) \
+                    and not retain_graph:
+                free(node, g, constants)
     finally:
         state.grad_enabled, state.anomaly = prev_mode, anomaly
     return found
+
+
+# --- freeing, and what a drawing keeps of a freed node -------------------------------
+
+SMALL = 4   # a tensor of at most this many elements keeps its value and gradient in its Record
+
+
+class Record:
+    """What a drawing shows of a tensor after backward() freed the graph behind it.
+
+    micrograd's habit, `L.backward(); draw_dot(L)`, needs each node's op, shape,
+    name, value and gradient, but not its arrays: a training loop that keeps its
+    losses must not keep its activations. So a Record holds the values and the
+    gradient only of tensors with at most SMALL elements, and its _parents are
+    Records too, or leaves that require grad (parameters: the model holds them
+    anyway), or small constants. It has the attributes of a Tensor that walk() and viz read, so a
+    drawing reads both the same way.
+    """
+    __slots__ = ("_op", "_parents", "_args", "_module", "shape", "dtype", "name",
+                 "requires_grad", "value", "grad")
+    _record = None   # a Record stands for itself (see stand_in)
+
+    def __init__(self, t):
+        op = t._op
+        self._op, self._module = op, t._module
+        # only the arguments a label shows (an axis, an exponent): never an index array
+        self._args = t._args if op is not None and op._label is not None else ()
+        self._parents = None   # unknown until the tensor's own VJP has run
+        self.shape, self.dtype, self.name = t._data.shape, t._data.dtype, t.name
+        self.requires_grad = t.requires_grad
+        self.value = small(t._data)
+        self.grad = None
+
+    ndim = property(lambda self: len(self.shape))
+
+    def numel(self):
+        return int(np.prod(self.shape))
+
+    def __repr__(self):
+        what = self._op.name if self._op is not None else "leaf"
+        return f"<Record of a {what} tensor of shape {self.shape}>"
+
+
+def free(node, g, constants):
+    """After node's VJP ran (retain_graph=False): keep node's Record, then free what the VJP read.
+
+    The Record gets node's gradient (if small) and stand-ins for its inputs, made
+    here in O(1) per input: the input's own Record (filled when its VJP runs), a
+    leaf that requires grad or a small constant itself, or a Record of a bigger
+    constant (the input batch: its shape, not its values).
+    """
+    rec = node._record
+    if rec is None:
+        rec = node._record = Record(node)
+    rec.grad = small(g._data)
+    rec._parents = tuple([record_input(p, constants) for p in node._parents])
+    if node._op.reads:
+        # Free what the VJP read, as PyTorch frees saved tensors. An op that reads
+        # nothing (Add, Sum, Reshape) keeps its links: running its VJP again is
+        # still correct, and PyTorch allows it too.
+        node._parents = None
+        node._args = None
+
+
+def small(array):
+    """array if it has at most SMALL elements (copied if it views a bigger one), else None."""
+    if array.size > SMALL:
+        return None
+    return array if array.base is None else array.copy()
+
+
+def record_input(p, constants):
+    if p._op is None:
+        if p.requires_grad or p._data.size <= SMALL:
+            return p   # a parameter (the model holds it anyway), or a small constant: 2, eps
+        rec = constants.get(p)
+        if rec is None:
+            rec = constants[p] = Record(p)
+        return rec
+    rec = p._record
+    if rec is None:
+        rec = p._record = Record(p)
+    return rec
+
+
+def stand_in(t):
+    """What a drawing shows for t: its Record once backward freed its links, else t."""
+    rec = t._record if t._parents is None else None
+    return t if rec is None else rec
 
 
 def backprop_node(node, g, grads, wanted, anomaly=False):
