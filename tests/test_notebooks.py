@@ -37,10 +37,17 @@ def test_notebook_runs_and_shows_pictures_and_tables(path):
     rich = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
             if RICH & set(o.get("data", {}))]
     assert rich, f"{path.name} shows no picture or table"
+    if path.stem == "01_tour":   # the tour: everything it shows is a picture or a table
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out["output_type"] != "error"
+                assert out["output_type"] == "stream" and out["name"] == "stderr" or \
+                    RICH & set(out.get("data", {})), f"01_tour: plain output {out}"
     # a report or graph as a cell's last line shows itself, never as its bare repr
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             text = out.get("data", {}).get("text/plain", "")
             if out.get("output_type") == "execute_result" and text.startswith(
-                    ("<BackwardTrace", "<GradientComparison", "<GradcheckReport", "<graphviz")):
+                    ("<BackwardTrace", "<GradientComparison", "<GradcheckReport", "<graphviz",
+                     "<Figure", "MLP(", "History(")):
                 assert RICH & set(out["data"]), f"{path.name}: {text} has no rich display"

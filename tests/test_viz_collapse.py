@@ -197,3 +197,19 @@ def test_render_png_of_the_collapsed_conv_model(tmp_path):
         pytest.skip("the Graphviz dot program is not installed")
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_loss_module_called_outside_the_model_is_one_node():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3))
+    criterion = nn.CrossEntropyLoss()
+    loss = criterion(model(tg.randn(5, 2)), tg.tensor([0, 1, 2, 0, 1]))
+    for src in (viz.draw_graph(loss, model).source, viz.draw_graph(loss).source,
+                viz.draw_graph(loss, model, modules="collapse").source):
+        assert src.count('label="CrossEntropyLoss\\n(5, 3) -> scalar"') == 1
+        assert "LogSumExp" not in src and "Exp" not in ops_drawn(src)
+    expanded = viz.draw_graph(loss, model, modules=None).source
+    assert "CrossEntropyLoss" not in expanded and "Exp" in ops_drawn(expanded)
+    other = nn.CrossEntropyLoss(label_smoothing=0.1)   # a second loss module: its own node
+    both = other(model(tg.randn(5, 2)), tg.tensor([0, 1, 2, 0, 1])) + loss
+    assert 'label="CrossEntropyLoss#2' in viz.draw_graph(both, model).source

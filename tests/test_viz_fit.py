@@ -36,10 +36,11 @@ def legend(src):
     return found[0] if found else None
 
 
-def test_direction_auto_is_left_to_right_up_to_eight_ops_then_top_to_bottom():
-    assert viz.draw_graph(chain(8)).graph_attr["rankdir"] == "LR"
-    assert viz.draw_graph(chain(9)).graph_attr["rankdir"] == "TB"
-    assert viz.draw_graph(chain(9), direction="LR").graph_attr["rankdir"] == "LR"
+def test_direction_auto_is_left_to_right_up_to_four_ops_then_top_to_bottom():
+    # eight ops left to right are about 17 boxes in a row: scaled to a cell, unreadable
+    assert viz.draw_graph(chain(4)).graph_attr["rankdir"] == "LR"
+    assert viz.draw_graph(chain(5)).graph_attr["rankdir"] == "TB"
+    assert viz.draw_graph(chain(5), direction="LR").graph_attr["rankdir"] == "LR"
     assert viz.draw_graph(chain(3), direction="BT").graph_attr["rankdir"] == "BT"
     model, loss = demo_loss()
     assert viz.draw_graph(loss, model).graph_attr["rankdir"] == "TB"

@@ -8,6 +8,8 @@ last line of a notebook cell shows it, and fig.savefig(path) writes it to a file
 """
 import numpy as np
 
+from .formatting import in_notebook
+
 MATPLOTLIB_INSTALL = "pip install matplotlib  (or: pip install 'tinygrad_edu[plots]')"
 
 
@@ -17,7 +19,24 @@ def require_matplotlib(caller):
         from matplotlib.figure import Figure
     except ImportError:
         raise ModuleNotFoundError(f"{caller} needs matplotlib: {MATPLOTLIB_INSTALL}") from None
+    if in_notebook():
+        show_figures_inline(Figure)
     return Figure
+
+
+def show_figures_inline(Figure):
+    """Let a notebook cell show a Figure made without pyplot, as a PNG.
+
+    Jupyter shows pyplot's figures because `import matplotlib.pyplot` turns on its
+    inline backend; a Figure made directly would display as "<Figure size ...>".
+    This registers, in the notebook's own display formatter, what the inline
+    backend would: a Figure displays as its PNG.
+    """
+    from IPython import get_ipython
+    from IPython.core.pylabtools import print_figure
+    formatter = get_ipython().display_formatter.formatters["image/png"]
+    if Figure not in formatter.type_printers:   # the inline backend's, or ours, already there
+        formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
 
 
 def new_axes(caller, ax, figsize):

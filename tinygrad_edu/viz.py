@@ -36,7 +36,7 @@ BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
 SHOW = ("values", "grads", "order")
 MODULES = ("auto", "cluster", "collapse")
 DIRECTIONS = ("auto", "LR", "TB", "RL", "BT")
-DEEP = 8          # direction="auto": more ops than this along the longest path draw top to bottom
+DEEP = 4          # direction="auto": more ops than this along the longest path draw top to bottom
 SMALL_GRAPH = 6   # a drawing of at most this many nodes needs no legend
 PIXELS_PER_INCH = 96   # Graphviz's size is in inches; SVG pt and PNG pixels are both at 96 per inch in a browser
 STYLES = ("auto", "tensor", "micrograd")
@@ -117,7 +117,7 @@ def draw_graph(root, model=None, *, show=(), modules="auto", direction="auto", m
                 model.conv1.draw_collapsed = False (or list the others).
                 F.conv2d or F.scaled_dot_product_attention called outside such a
                 layer is drawn op by op: only Module calls are recorded.
-    direction   "auto" (default): "TB" (top to bottom) when more than 8 ops lie along
+    direction   "auto" (default): "TB" (top to bottom) when more than 4 ops lie along
                 the longest path, else "LR" (left to right); or "LR", "TB", "RL", "BT"
     max_width   the widest the rendered picture may be, in CSS pixels (what a
                 notebook cell shows; 1000 by default, about a cell's width): passed
@@ -153,6 +153,8 @@ def draw_graph(root, model=None, *, show=(), modules="auto", direction="auto", m
     total = len(order)
     kept = last_tensors(order, roots, max_nodes)
     order = [t for t in order if t in kept]
+    if modules is not None and modules != "cluster":
+        paths = with_outside_layers(paths, order)
     if style == "auto":
         style = "micrograd" if "grads" in show and all(t.ndim == 0 for t in order) else "tensor"
     graph_attr = {"rankdir": direction}
@@ -275,6 +277,23 @@ def backward_steps(roots):
     order = [t for t in reversed(list(walk(grad_roots, grad_only=True, records=True)))
              if t._op is not None]
     return {t: k for k, t in enumerate(order, start=1)}
+
+
+def with_outside_layers(paths, order):
+    """`paths` plus the layers called outside the model that draw as one node (a loss module,
+    `criterion = nn.CrossEntropyLoss()`), named by their class: "CrossEntropyLoss"."""
+    extra = {}
+    for t in order:
+        m = getattr(t, "_module", None)
+        if m is not None and m not in paths and m not in extra and getattr(
+                m, "draw_collapsed", False):
+            name = type(m).__name__
+            taken = set(paths.values()) | set(extra.values())
+            k = 2
+            while name in taken:   # two CrossEntropyLoss calls: the second is #2
+                name, k = f"{type(m).__name__}#{k}", k + 1
+            extra[m] = name
+    return {**paths, **extra} if extra else paths
 
 
 def collapse_groups(order, paths, modules, model):
@@ -530,7 +549,9 @@ class Drawer:
             module = self.module_at(path)
             ins, outs = self.group_io[path]
             flow = " -> ".join(filter(None, [", ".join(ins), ", ".join(outs)]))
-            label = f"{path}: {module_summary(module)}\\n{'' if ins else '-> '}{flow}"
+            summary = module_summary(module)
+            title = path if summary == path.partition("#")[0] else f"{path}: {summary}"
+            label = f"{title}\\n{'' if ins else '-> '}{flow}"
             parent = path.rpartition(".")[0]
             self.used.add("collapsed")
             self.place(nid, label, parent, shape="box3d", style="filled",

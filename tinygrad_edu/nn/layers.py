@@ -442,7 +442,13 @@ def unsupported(who, **args):
             raise NotImplementedError(f"{who}: {name} is not supported (got {value!r})")
 
 
-class CrossEntropyLoss(Module):
+class _Loss(Module):
+    """Base of the loss modules, as PyTorch's torch.nn.modules.loss._Loss."""
+
+    draw_collapsed = True   # a loss is one idea to a learner: draw_graph shows it as one node
+
+
+class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits (N, C) and class labels (N,) or probabilities (N, C)."""
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -456,7 +462,7 @@ class CrossEntropyLoss(Module):
         return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
 
 
-class NLLLoss(Module):
+class NLLLoss(_Loss):
     """Negative log-likelihood of class labels, given log-probabilities (N, C)."""
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -470,7 +476,7 @@ class NLLLoss(Module):
         return F.nll_loss(input, target, self.reduction)
 
 
-class MSELoss(Module):
+class MSELoss(_Loss):
     """mean((input - target)^2)."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
@@ -482,7 +488,7 @@ class MSELoss(Module):
         return F.mse_loss(input, target, self.reduction)
 
 
-class L1Loss(Module):
+class L1Loss(_Loss):
     """mean(|input - target|)."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
@@ -494,7 +500,7 @@ class L1Loss(Module):
         return F.l1_loss(input, target, self.reduction)
 
 
-class SmoothL1Loss(Module):
+class SmoothL1Loss(_Loss):
     """Quadratic below beta, linear above."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -506,7 +512,7 @@ class SmoothL1Loss(Module):
         return F.smooth_l1_loss(input, target, self.reduction, self.beta)
 
 
-class HuberLoss(Module):
+class HuberLoss(_Loss):
     """Quadratic below delta, linear (slope delta) above."""
 
     def __init__(self, reduction="mean", delta=1.0):
@@ -517,7 +523,7 @@ class HuberLoss(Module):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-class BCELoss(Module):
+class BCELoss(_Loss):
     """Binary cross-entropy of probabilities in [0, 1]."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -529,7 +535,7 @@ class BCELoss(Module):
         return F.binary_cross_entropy(input, target, self.reduction)
 
 
-class BCEWithLogitsLoss(Module):
+class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy of logits (sigmoid folded in, stable for any logit)."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -543,7 +549,7 @@ class BCEWithLogitsLoss(Module):
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
 
-class MultiMarginLoss(Module):
+class MultiMarginLoss(_Loss):
     """The multiclass SVM hinge loss."""
 
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
