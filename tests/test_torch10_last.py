@@ -116,3 +116,83 @@ def test_parameter_matches_torch_sharing():
     np.testing.assert_array_equal(p_ours.numpy(), p_theirs.detach().numpy())
     assert p_ours.requires_grad == p_theirs.requires_grad
     assert p_ours.is_leaf == p_theirs.is_leaf
+
+
+# --- nn.ConvTranspose1d / nn.ConvTranspose2d ----------------------------------------------
+
+CONV_T_CASES = [
+    (1, dict(in_channels=4, out_channels=6, kernel_size=3), (2, 4, 5), None),
+    (1, dict(in_channels=4, out_channels=6, kernel_size=2, stride=3, padding=1,
+             output_padding=2, groups=2, dilation=2, bias=False), (2, 4, 5), None),
+    (1, dict(in_channels=2, out_channels=3, kernel_size=3, stride=2), (2, 6), [14]),
+    (2, dict(in_channels=4, out_channels=6, kernel_size=(2, 3), stride=2, groups=2,
+             output_padding=1), (2, 4, 3, 4), None),
+    (2, dict(in_channels=3, out_channels=2, kernel_size=3, stride=(2, 1), padding=(1, 2),
+             dilation=(1, 2)), (1, 3, 4, 5), None),
+    (2, dict(in_channels=2, out_channels=3, kernel_size=3, stride=2), (1, 2, 4, 4),
+     [1, 3, 10, 9]),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("d, kw, shape, output_size", CONV_T_CASES)
+def test_conv_transpose_modules_match_torch(d, kw, shape, output_size):
+    ours = getattr(nn, f"ConvTranspose{d}d")(**kw)
+    theirs = getattr(torch.nn, f"ConvTranspose{d}d")(**kw, dtype=torch.float64)
+    assert repr(ours) == repr(theirs)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal(shape)
+    xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo, output_size), theirs(xt, output_size)
+    np.testing.assert_allclose(yo.numpy(), yt.detach().numpy(), atol=1e-12)
+    g = rng.standard_normal(yo.shape)
+    yo.backward(tg.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+    for (name, po), pt in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(po.grad.numpy(), pt.grad.numpy(), atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("d, kw, shape, output_size", CONV_T_CASES[1:2] + CONV_T_CASES[3:4])
+def test_conv_transpose_modules_gradcheck(d, kw, shape, output_size):
+    m = getattr(nn, f"ConvTranspose{d}d")(**kw)
+    x = tg.tensor(rng.standard_normal(shape), requires_grad=True)
+    params = [x] + list(m.parameters())
+    assert tg.gradcheck(lambda x, *ps: m(x, output_size), params)
+    assert tg.gradgradcheck(lambda x, *ps: (m(x, output_size) ** 2), params)
+
+
+def test_conv_transpose_default_init_is_torchs_kaiming_uniform():
+    m = nn.ConvTranspose2d(4, 8, 3, groups=2, generator=np.random.default_rng(1))
+    fan_in = 4 * 9   # out / groups * kh * kw: torch reads the weight's second axis
+    bound = 1 / np.sqrt(fan_in)
+    w = m.weight.numpy()
+    assert w.shape == (4, 4, 3, 3)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert np.abs(m.bias.numpy()).max() <= bound
+    again = nn.ConvTranspose2d(4, 8, 3, groups=2, generator=np.random.default_rng(1))
+    np.testing.assert_array_equal(again.weight.numpy(), w)
+    assert nn.ConvTranspose1d(2, 2, 3).draw_collapsed and nn.ConvTranspose2d.draw_collapsed
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(padding_mode="reflect"), 'Only "zeros" padding mode'),
+    (dict(padding="same"), "padding='same'"),
+    (dict(output_padding=2, stride=2), "output_padding"),
+    (dict(groups=2), "divisible by groups"),
+])
+def test_conv_transpose_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        nn.ConvTranspose2d(3, 4, 3, **kw)
+
+
+def test_conv_transpose_bad_output_size_and_input():
+    m = nn.ConvTranspose2d(2, 3, 3, stride=2)
+    with pytest.raises(ValueError, match=r"valid sizes range from \[9, 9\] to \[10, 10\]"):
+        m(tg.randn(1, 2, 4, 4), output_size=[11, 10])
+    with pytest.raises(ValueError, match="output_size must have 2 or 4 elements"):
+        m(tg.randn(1, 2, 4, 4), output_size=[1, 10, 10])
+    with pytest.raises(RuntimeError, match="conv_transpose2d: weight of shape"):
+        m(tg.randn(1, 3, 4, 4))
