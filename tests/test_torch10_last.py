@@ -196,3 +196,178 @@ def test_conv_transpose_bad_output_size_and_input():
         m(tg.randn(1, 2, 4, 4), output_size=[1, 10, 10])
     with pytest.raises(RuntimeError, match="conv_transpose2d: weight of shape"):
         m(tg.randn(1, 3, 4, 4))
+
+
+# --- SequentialLR, ChainedScheduler, CyclicLR, CosineAnnealingWarmRestarts ---------------
+
+def two_groups(lib, opt="SGD", **kw):
+    """The same two-group optimizer (lr 0.1 and 0.02) in tinygrad_edu or torch."""
+    if lib is tg:
+        a, b = tg.ones(2, requires_grad=True), tg.ones(1, requires_grad=True)
+    else:
+        a = torch.ones(2, dtype=torch.float64, requires_grad=True)
+        b = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    return getattr(lib.optim, opt)([{"params": [a]}, {"params": [b], "lr": 0.02}], lr=0.1,
+                                   **kw)
+
+
+def momenta(opt):
+    return [g["betas"][0] if "betas" in g else g.get("momentum") for g in opt.param_groups]
+
+
+SCHEDULES = {
+    "sequential": (lambda L, o: L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=4),
+                                                   L.ExponentialLR(o, 0.9),
+                                                   L.CosineAnnealingLR(o, T_max=5)], [5, 12]),
+                   "SGD", {}),
+    "sequential_closed_forms": (
+        lambda L, o: L.SequentialLR(o, [L.ConstantLR(o, 0.5, total_iters=0),
+                                        L.StepLR(o, 3, 0.5), L.MultiStepLR(o, [0, 2, 2]),
+                                        L.PolynomialLR(o, 4, 2.0), L.ConstantLR(o, 0.3)],
+                                    [4, 9, 14, 20]), "SGD", {}),
+    "sequential_lambda_cyclic": (
+        lambda L, o: L.SequentialLR(o, [L.LambdaLR(o, lambda e: 1 / (e + 1)),
+                                        L.CyclicLR(o, 0.01, 0.05, step_size_up=3)], [6]),
+        "SGD", {"momentum": 0.5}),
+    "chained": (lambda L, o: L.ChainedScheduler([L.ConstantLR(o, 0.5, total_iters=3),
+                                                 L.ExponentialLR(o, 0.9)]), "SGD", {}),
+    "chained_optimizer": (lambda L, o: L.ChainedScheduler([L.StepLR(o, 2), L.LinearLR(o)],
+                                                          optimizer=o), "SGD", {}),
+    "cyclic_triangular": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=4), "SGD",
+                          {"momentum": 0.5}),
+    "cyclic_triangular2": (lambda L, o: L.CyclicLR(o, [0.01, 0.001], 0.1, step_size_up=3,
+                                                   step_size_down=5, mode="triangular2"),
+                           "SGD", {"momentum": 0.5}),
+    "cyclic_exp_range": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=3,
+                                                 mode="exp_range", gamma=0.95,
+                                                 cycle_momentum=False), "SGD", {}),
+    "cyclic_scale_fn": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=2,
+                                                scale_fn=lambda x: 0.9 ** x,
+                                                scale_mode="iterations", base_momentum=0.7,
+                                                max_momentum=[0.95, 0.85]), "SGD",
+                        {"momentum": 0.5}),
+    "cyclic_adam_beta1": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=3), "Adam", {}),
+    "warm_restarts": (lambda L, o: L.CosineAnnealingWarmRestarts(o, 4), "SGD", {}),
+    "warm_restarts_mult": (lambda L, o: L.CosineAnnealingWarmRestarts(o, 3, T_mult=2,
+                                                                      eta_min=0.001), "SGD", {}),
+}
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_new_schedulers_match_torch_lr_and_momentum_sequences(name):
+    make, opt, kw = SCHEDULES[name]
+    ours, theirs = two_groups(tg, opt, **kw), two_groups(torch, opt, **kw)
+    s_ours = make(tg.optim.lr_scheduler, ours)
+    s_theirs = make(torch.optim.lr_scheduler, theirs)
+    got = [s_ours.get_last_lr() + momenta(ours)]
+    want = [s_theirs.get_last_lr() + momenta(theirs)]
+    for _ in range(45):
+        ours.step()
+        theirs.step()
+        s_ours.step()
+        s_theirs.step()
+        got.append(s_ours.get_last_lr() + momenta(ours))
+        want.append(s_theirs.get_last_lr() + momenta(theirs))
+        assert [g["lr"] for g in ours.param_groups] == got[-1][:2]
+    np.testing.assert_array_equal(np.array(got, dtype=float), np.array(want, dtype=float))
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore")
+def test_warm_restarts_step_with_fractional_epochs_matches_torch():
+    ours, theirs = two_groups(tg), two_groups(torch)
+    s_ours = tg.optim.lr_scheduler.CosineAnnealingWarmRestarts(ours, 2, T_mult=3)
+    s_theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(theirs, 2, T_mult=3)
+    for epoch in [0.25, 0.5, 1.75, 2, 3.5, 7.9, 8.0, 9, 30.5, 1]:
+        s_ours.step(epoch)
+        s_theirs.step(epoch)
+        assert s_ours.get_last_lr() == s_theirs.get_last_lr(), epoch
+        assert (s_ours.T_cur, s_ours.T_i, s_ours.last_epoch) == \
+            (s_theirs.T_cur, s_theirs.T_i, s_theirs.last_epoch)
+    with pytest.raises(ValueError, match="epoch"):
+        s_ours.step(-1)
+
+
+@pytest.mark.parametrize("name", ["sequential", "sequential_lambda_cyclic", "chained",
+                                  "cyclic_scale_fn", "warm_restarts_mult"])
+def test_new_schedulers_state_dict_round_trip(name):
+    make, opt, kw = SCHEDULES[name]
+    first = two_groups(tg, opt, **kw)
+    s1 = make(tg.optim.lr_scheduler, first)
+    for _ in range(7):
+        first.step()
+        s1.step()
+    saved = s1.state_dict()
+    second = two_groups(tg, opt, **kw)
+    s2 = make(tg.optim.lr_scheduler, second)
+    second.load_state_dict(first.state_dict())
+    s2.load_state_dict(saved)
+    assert s2.state_dict() == s1.state_dict()
+    for _ in range(10):
+        s1.step()
+        s2.step()
+        assert s2.get_last_lr() == s1.get_last_lr()
+        assert momenta(second) == momenta(first)
+
+
+def test_combined_load_state_dict_checks_everything_before_changing_anything():
+    L = tg.optim.lr_scheduler
+    o = two_groups(tg)
+    s = L.SequentialLR(o, [L.ExponentialLR(o, 0.9), L.StepLR(o, 2)], [3])
+    for _ in range(4):
+        s.step()
+    good = s.state_dict()
+    bad = s.state_dict()
+    bad["last_epoch"] = 99
+    bad["_schedulers"][1]["step_size"] = 0   # refused by StepLR's own check
+    with pytest.raises(ValueError, match="step_size"):
+        s.load_state_dict(bad)
+    assert s.state_dict() == good
+    bad = s.state_dict()
+    bad["_milestones"] = [2.5]
+    with pytest.raises(TypeError, match="milestones"):
+        s.load_state_dict(bad)
+    with pytest.raises(ValueError, match="lacks '_schedulers'"):
+        s.load_state_dict({k: v for k, v in good.items() if k != "_schedulers"})
+
+
+def test_new_schedulers_bad_arguments():
+    L = tg.optim.lr_scheduler
+    o, other = two_groups(tg), two_groups(tg)
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        L.SequentialLR(o, [], [])
+    with pytest.raises(ValueError, match="one more than the number of milestone"):
+        L.SequentialLR(o, [L.StepLR(o, 2), L.StepLR(o, 3)], [])
+    with pytest.raises(ValueError, match="same optimizer"):
+        L.SequentialLR(o, [L.StepLR(o, 2), L.StepLR(other, 3)], [2])
+    with pytest.raises(ValueError, match="same optimizer"):
+        L.ChainedScheduler([L.StepLR(o, 2)], optimizer=other)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        L.ChainedScheduler([L.ReduceLROnPlateau(o)])
+    with pytest.raises(ValueError, match="increasing order"):
+        L.SequentialLR(o, [L.StepLR(o, 2), L.StepLR(o, 3), L.StepLR(o, 4)], [5, 2])
+    with pytest.raises(TypeError, match="list of schedulers"):
+        L.ChainedScheduler(L.StepLR(o, 2))
+    with pytest.raises(ValueError, match="mode is invalid"):
+        L.CyclicLR(o, 0.01, 0.1, mode="sine")
+    with pytest.raises(ValueError, match="base_lr has 3 values"):
+        L.CyclicLR(o, [0.1, 0.2, 0.3], 0.5)
+    with pytest.raises(TypeError, match="T_0 must be an integer"):
+        L.CosineAnnealingWarmRestarts(o, 2.5)
+    with pytest.raises(ValueError, match="T_mult"):
+        L.CosineAnnealingWarmRestarts(o, 2, T_mult=0)
+
+
+@needs_torch
+def test_cyclic_lr_needs_momentum_by_default_as_torch():
+    def build(lib):
+        p = tg.ones(1, requires_grad=True) if lib is tg else torch.ones(1, requires_grad=True)
+        return lib.optim.Adagrad([p], lr=0.1)
+    with pytest.raises(ValueError, match="momentum or beta1") as theirs:
+        torch.optim.lr_scheduler.CyclicLR(build(torch), 0.01, 0.1)
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        tg.optim.lr_scheduler.CyclicLR(build(tg), 0.01, 0.1)
+    assert "cycle_momentum" in str(theirs.value)
+    tg.optim.lr_scheduler.CyclicLR(build(tg), 0.01, 0.1, cycle_momentum=False)
