@@ -371,3 +371,19 @@ def test_cyclic_lr_needs_momentum_by_default_as_torch():
         tg.optim.lr_scheduler.CyclicLR(build(tg), 0.01, 0.1)
     assert "cycle_momentum" in str(theirs.value)
     tg.optim.lr_scheduler.CyclicLR(build(tg), 0.01, 0.1, cycle_momentum=False)
+
+
+# --- counting the PyTorch names we have ---------------------------------------------------
+
+@needs_torch
+def test_count_names_sees_the_new_names_and_splits_out_of_scope_ones():
+    from tests.ported.count_names import split
+    supported, out, missing = split("torch.optim.lr_scheduler", "tinygrad_edu.optim.lr_scheduler")
+    for name in ["SequentialLR", "ChainedScheduler", "CyclicLR", "CosineAnnealingWarmRestarts"]:
+        assert name in supported
+    assert "MultiplicativeLR" in missing and "Tensor" not in supported + out + missing
+    supported, out, missing = split("torch.nn", "tinygrad_edu.nn")
+    assert {"ConvTranspose1d", "ConvTranspose2d", "Parameter"} <= set(supported)
+    assert "LSTM" in missing and "SyncBatchNorm" in out   # distributed: out of scope
+    supported, out, missing = split("torch", "tinygrad_edu")
+    assert "view_as_complex" in out and "sparse_coo_tensor" in out and "svd" in missing
