@@ -6,8 +6,9 @@ from .layers import (Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, ReLU, S
                      CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,
                      BCELoss, BCEWithLogitsLoss, MultiMarginLoss, Sequential, ModuleList,
                      ModuleDict, ParameterList, MLP)
-from .conv_layers import (Conv1d, Conv2d, MaxPool1d, AvgPool1d, MaxPool2d, AvgPool2d,
-                          AdaptiveAvgPool2d, BatchNorm2d, Dropout2d)
+from .conv_layers import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, MaxPool1d,
+                          AvgPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
+                          Dropout2d)
 from .attention import MultiheadAttention, TransformerEncoderLayer
 from . import init, functional, utils
 
@@ -19,4 +20,4 @@ __all__ = ["Module", "Parameter", "Linear", "BatchNorm1d", "LayerNorm", "Embeddi
            "Sequential", "ModuleList", "ModuleDict", "ParameterList", "MLP", "Conv1d", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
            "MultiheadAttention", "TransformerEncoderLayer", "init", "functional", "utils",
-           "MaxPool1d", "AvgPool1d"]
+           "MaxPool1d", "AvgPool1d", "ConvTranspose1d", "ConvTranspose2d"]

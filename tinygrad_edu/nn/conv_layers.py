@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from . import init as nn_init
-from .conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_padding, dropout2d,
-                   max_pool2d, tuple_arg)
+from .conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_padding,
+                   conv_transpose2d, dropout2d, max_pool2d, tuple_arg)
 from . import functional as F
 from .layers import BatchNorm1d, size_arg
 from .module import Module, Parameter
@@ -19,6 +19,7 @@ class _ConvNd(Module):
     """Shared constructor of Conv1d and Conv2d: PyTorch's arguments and default init."""
 
     d = 2
+    transposed = False
     draw_collapsed = True   # viz.draw_graph draws a conv layer as one node by default
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -46,7 +47,10 @@ class _ConvNd(Module):
         else:
             self.padding = tuple_arg(padding, self.d, "padding", who)
         self.padding_mode = padding_mode
-        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        if self.transposed:   # the adjoint's weight: (in, out / groups, k...), as PyTorch
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(np.zeros(shape, dtype=dtype))
         self.bias = Parameter(np.zeros(self.out_channels, dtype=dtype)) if bias else None
         nn_init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
@@ -62,6 +66,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self.d:
             s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0,) * self.d) != (0,) * self.d:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         return s + ("" if self.bias is not None else ", bias=False")
@@ -87,6 +93,81 @@ class Conv2d(_ConvNd):
     def forward(self, input):
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                       self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared constructor of ConvTranspose1d and ConvTranspose2d: PyTorch's arguments (note
+    the order: output_padding after padding, dilation after bias) and default init, with
+    fan_in = out / groups * k (the weight's second axis, as torch computes it)."""
+
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=np.float64, generator=None):
+        who = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {who}')
+        if isinstance(padding, str):   # PyTorch accepts it here, then fails in forward
+            raise ValueError(f"{who}: padding={padding!r}: a transposed convolution takes "
+                             f"int or tuple padding")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, generator)
+        self.output_padding = tuple_arg(output_padding, self.d, "output_padding", who)
+        if any(p >= max(s, dl) for p, s, dl in zip(self.output_padding, self.stride,
+                                                    self.dilation)):
+            raise ValueError(f"{who}: output_padding {self.output_padding} must be smaller "
+                             f"than either stride {self.stride} or dilation {self.dilation}")
+
+    def _output_padding(self, input, output_size):
+        """output_padding, or the one that makes the output `output_size` (the spatial
+        sizes, optionally after the batch and channel sizes), as PyTorch's forward."""
+        if output_size is None:
+            return self.output_padding
+        who, d = type(self).__name__, self.d
+        output_size = list(output_size)
+        non_spatial = input.ndim - d
+        if len(output_size) == non_spatial + d:
+            output_size = output_size[non_spatial:]
+        if len(output_size) != d:
+            raise ValueError(f"{who}: for {input.ndim}-D input, output_size must have {d} or "
+                             f"{non_spatial + d} elements (got {len(output_size)})")
+        low = [(input.shape[non_spatial + i] - 1) * self.stride[i] - 2 * self.padding[i]
+               + self.dilation[i] * (self.kernel_size[i] - 1) + 1 for i in range(d)]
+        high = [m + s - 1 for m, s in zip(low, self.stride)]
+        if not all(m <= size <= h for m, size, h in zip(low, output_size, high)):
+            raise ValueError(f"{who}: requested an output size of {output_size}, but valid "
+                             f"sizes range from {low} to {high} (for an input of spatial "
+                             f"shape {input.shape[non_spatial:]})")
+        return tuple(size - m for size, m in zip(output_size, low))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution layer, as torch.nn.ConvTranspose1d: F.conv_transpose1d
+    with weight (in, out / groups, k) and bias (out,), both ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) with fan_in = out / groups * k. (N, C_in, L) -> (N, C_out, L') with
+    L' = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1."""
+
+    d = 1
+
+    def forward(self, input, output_size=None):
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution layer, as torch.nn.ConvTranspose2d: F.conv_transpose2d
+    with weight (in, out / groups, kh, kw) and bias (out,), both ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) with fan_in = out / groups * kh * kw. (N, C_in, H, W) -> (N, C_out, H',
+    W') with H' = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1."""
+
+    d = 2
+
+    def forward(self, input, output_size=None):
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups,
+                                self.dilation)
 
 
 class MaxPool2d(Module):

@@ -12,16 +12,33 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..autograd import state
-from ..tensor import Tensor
+from ..autograd import state, version_owner
+from ..tensor import Tensor, init
 
 
 class Parameter(Tensor):
-    """A leaf Tensor that a Module registers as one of its weights (requires_grad=True)."""
+    """A leaf Tensor that a Module registers as one of its weights (requires_grad=True).
+
+    As torch.nn.Parameter, `Parameter(t)` (or `Parameter(t.data)`) shares t's memory: a
+    change through either shows in both. It also shares t's version counter (as PyTorch,
+    whose Parameter is a detached alias of t), so an in-place change through either counts
+    as a change of both, and a backward that saved the old values raises. `Parameter()` is
+    an empty one; an ndarray or Python data is copied, as by Tensor(...).
+    """
     __slots__ = ()   # no per-instance __dict__: a Parameter is as cheap as a Tensor
 
-    def __init__(self, data, requires_grad=True, name=None):
-        super().__init__(data, requires_grad=requires_grad, name=name)
+    def __init__(self, data=None, requires_grad=True, name=None):
+        if not isinstance(data, Tensor):
+            super().__init__(np.empty(0) if data is None else data,
+                             requires_grad=requires_grad, name=name)
+            return
+        init(self, data._data)   # no copy: the same array as data's
+        # One counter for both: the one of the tensor that owns the memory, as for a view
+        # or t.detach(), so saved-tensor checks see a change made through either.
+        self._base = version_owner(data)
+        self.name = name
+        if requires_grad:
+            self.requires_grad_()
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -10,8 +10,11 @@ from . import lr_scheduler
 from .lr_scheduler import (LRScheduler, LambdaLR, StepLR, MultiStepLR, ExponentialLR,
                            CosineAnnealingLR, LinearLR, OneCycleLR, ReduceLROnPlateau,
                            ConstantLR, PolynomialLR)
+from .lr_scheduler import (SequentialLR, ChainedScheduler, CyclicLR,
+                           CosineAnnealingWarmRestarts)
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Adagrad", "RMSprop", "lr_scheduler",
            "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "LinearLR", "OneCycleLR", "ReduceLROnPlateau",
-           "ConstantLR", "PolynomialLR"]
+           "ConstantLR", "PolynomialLR", "SequentialLR", "ChainedScheduler", "CyclicLR",
+           "CosineAnnealingWarmRestarts"]

@@ -5,6 +5,7 @@ Every scheduler sets each parameter group's lr, and get_last_lr() returns them. 
 constructor and load_state_dict() check the settings with the same check_settings(),
 so a saved state dict can set nothing the constructor would refuse.
 """
+import bisect
 import math
 import numbers
 import types
@@ -40,13 +41,17 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
         self._check(self.state_dict(), who)
-        self._is_initial = True
-        try:
-            self.step()   # reads base_lrs, not the groups' initial_lr: a refused one changes nothing
-        finally:
-            del self._is_initial   # back to the class's False, and out of state_dict()
+        self._initial_step()   # reads base_lrs, not the groups' initial_lr: a refused one changes nothing
         for group, lr in zip(optimizer.param_groups, base_lrs):
             group.setdefault("initial_lr", lr)
+
+    def _initial_step(self):
+        """The constructor's first step (SequentialLR takes it again for its first schedule)."""
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            del self._is_initial   # back to the class's False, and out of state_dict()
 
     def get_lr(self):
         """The lr of each group for epoch self.last_epoch."""
@@ -63,6 +68,25 @@ class LRScheduler:
                                    f"(add_param_group after it?)")
         except BaseException:
             self.last_epoch -= 1   # a refused step changes nothing
+            raise
+        for group, lr in zip(groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in groups]
+
+    def _update_lr(self, epoch):
+        """Jump to `epoch` (SequentialLR's switch to this schedule, at 0): the lr from the
+        schedule's closed form in base_lrs where it has one, else from get_lr(), as PyTorch."""
+        groups = self.optimizer.param_groups
+        was = self.last_epoch
+        self.last_epoch = epoch
+        try:
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            lrs = closed_form() if closed_form is not None else self.get_lr()
+            if len(lrs) != len(groups):
+                raise RuntimeError(f"{type(self).__name__}: the optimizer has {len(groups)} "
+                                   f"parameter groups, {len(lrs)} when the scheduler was made")
+        except BaseException:
+            self.last_epoch = was
             raise
         for group, lr in zip(groups, lrs):
             group["lr"] = lr
@@ -99,6 +123,10 @@ class LRScheduler:
         """Restore what state_dict() saved. It must have exactly this scheduler's keys, and
         pass check_settings() as the constructor's arguments do; anything refused raises,
         and then nothing has changed."""
+        vars(self).update(self._restored(self._validated(state_dict)))
+
+    def _validated(self, state_dict):
+        """`state_dict` checked as load_state_dict() needs, lists copied; raises if refused."""
         who = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
             raise TypeError(f"{who}: expected a dict, as state_dict() returns, got "
@@ -113,7 +141,7 @@ class LRScheduler:
                 raise ValueError(f"{who}: the state dict lacks {k!r} (expected {sorted(own)})")
         new = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in state_dict.items()}
         self._check(new, who)
-        vars(self).update(self._restored(new))
+        return new
 
     def _restored(self, state):
         """The checked `state` as the attributes to set."""
@@ -227,6 +255,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        return [lr * self.gamma ** (self.last_epoch // self.step_size) for lr in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by gamma at each epoch in `milestones` (by gamma^k at a milestone
@@ -262,6 +293,10 @@ class MultiStepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        times = sum(n for epoch, n in self.milestones.items() if epoch <= self.last_epoch)
+        return [lr * self.gamma ** times for lr in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma^epoch."""
@@ -278,6 +313,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [lr * self.gamma ** self.last_epoch for lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -307,6 +345,11 @@ class CosineAnnealingLR(LRScheduler):
                     for base_lr, lr in zip(self.base_lrs, self._current_lrs())]
         return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
                 * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for lr in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -344,6 +387,11 @@ class LinearLR(LRScheduler):
         return [lr * (1.0 + (end - start) / (self.total_iters * start + (e - 1) * (end - start)))
                 for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        start, end = self.start_factor, self.end_factor
+        return [lr * (start + (end - start) * min(self.total_iters, self.last_epoch)
+                      / self.total_iters) for lr in self.base_lrs]
+
 
 class ConstantLR(LRScheduler):
     """lr = initial_lr * factor until epoch total_iters, then initial_lr (as PyTorch,
@@ -368,6 +416,10 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [lr * factor for lr in self.base_lrs]
+
 
 class PolynomialLR(LRScheduler):
     """lr = initial_lr (1 - min(epoch, total_iters) / total_iters)^power, computed as
@@ -388,6 +440,10 @@ class PolynomialLR(LRScheduler):
             return self._current_lrs()
         factor = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** self.power
         return [lr * factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        factor = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [lr * factor for lr in self.base_lrs]
 
 
 class OneCycleLR(LRScheduler):
@@ -641,3 +697,354 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017), stepped once per batch: the lr goes from
+    base_lr up to max_lr in step_size_up steps, back down in step_size_down (default: as
+    many), and again; the height of each cycle is scaled by
+
+        triangular: 1;  triangular2: 1 / 2^(cycle - 1);  exp_range: gamma^step
+
+    or by scale_fn(cycle) (scale_mode='cycle') / scale_fn(step) ('iterations'). With
+    cycle_momentum (the default, as PyTorch: the optimizer needs a momentum or betas), the
+    momentum (or beta1) goes the other way, from max_momentum down to base_momentum.
+
+    state_dict() saves _scale_fn_custom as LambdaLR saves its lr_lambda: None for a
+    function, a copy of its attributes for a callable object.
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        who = "CyclicLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{who}: {type(optimizer).__name__} is not an Optimizer")
+        try:
+            base_lrs = per_group("base_lr", base_lr, optimizer)
+            self.max_lrs = per_group("max_lr", max_lr, optimizer)
+            check_positive("step_size_up", step_size_up)
+            if step_size_down is not None:
+                check_number("step_size_down", step_size_down)
+            if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+                raise ValueError("mode is invalid and scale_fn is None")
+            if scale_fn is not None and not callable(scale_fn):
+                raise TypeError(f"scale_fn must be a function, got {type(scale_fn).__name__}")
+            check_flag("cycle_momentum", cycle_momentum)
+            if cycle_momentum and "momentum" not in optimizer.defaults \
+                    and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{who}: {e}") from None
+        self.optimizer = optimizer
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        # the built-in modes fix the scale mode, as PyTorch (scale_mode is then ignored)
+        self.scale_mode = {"triangular": "cycle", "triangular2": "cycle",
+                           "exp_range": "iterations"}.get(mode, scale_mode) \
+            if scale_fn is None else scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = per_group(f"{who}: base_momentum", base_momentum, optimizer)
+            self.max_momentums = per_group(f"{who}: max_momentum", max_momentum, optimizer)
+        self._check_own(who, base_lrs)   # before the groups change
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+            if cycle_momentum:
+                for group, high, low in zip(optimizer.param_groups, self.max_momentums,
+                                            self.base_momentums):
+                    self._set_momentum(group, high)
+                    group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer, last_epoch)
+        # As PyTorch: base_lr, not the groups' initial_lr (an earlier scheduler's), from now on
+        self.base_lrs = base_lrs
+
+    def _check_own(self, who, base_lrs):
+        state = {k: v for k, v in vars(self).items() if k != "optimizer"}
+        try:
+            self._check_cycle(state)
+            check_lrs("base_lr", base_lrs, len(self.optimizer.param_groups))
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{who}: {e}") from None
+
+    def _check_cycle(self, state):
+        n = len(self.optimizer.param_groups)
+        check_lrs("max_lrs", state["max_lrs"], n)
+        check_positive("total_size", state["total_size"])
+        check_number("step_ratio", state["step_ratio"])
+        if not 0 < state["step_ratio"] <= 1:
+            raise ValueError(f"invalid step_ratio {state['step_ratio']!r} (must be in (0, 1])")
+        if state["scale_mode"] not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got "
+                             f"{state['scale_mode']!r}")
+        check_number("gamma", state["gamma"])
+        check_flag("cycle_momentum", state["cycle_momentum"])
+        if state["cycle_momentum"]:
+            if state["use_beta1"] is not ("betas" in self.optimizer.defaults):
+                raise ValueError(f"use_beta1={state['use_beta1']!r} does not fit the optimizer")
+            below = 1 if state["use_beta1"] else None   # beta1 must stay below 1
+            for name in ("base_momentums", "max_momentums"):
+                check_lrs(name, state[name], n)
+                for i, m in enumerate(state[name]):
+                    check_number(f"{name}[{i}]", m, below=below)
+
+    def check_settings(self, state):
+        super().check_settings(state)
+        self._check_cycle(state)
+        saved, fn = state["_scale_fn_custom"], self._scale_fn_custom
+        if saved is not None and saved is not fn:
+            if fn is None or _is_function(fn) or not isinstance(saved, dict):
+                raise TypeError(f"_scale_fn_custom must be None (no scale_fn, or a function) "
+                                f"or a dict of a callable object's attributes; got {saved!r}")
+            for k in saved:
+                if not (isinstance(k, str) and k in vars(fn)):
+                    raise ValueError(f"_scale_fn_custom: {k!r} is not an attribute of "
+                                     f"{type(fn).__name__}")
+
+    def state_dict(self):
+        state = super().state_dict()
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = None if fn is None or _is_function(fn) else dict(vars(fn))
+        return state
+
+    def _restored(self, state):
+        state = dict(state)
+        saved = state.pop("_scale_fn_custom")
+        if saved is not None:
+            vars(self._scale_fn_custom).update(saved)
+        return state
+
+    def scale_fn(self, x):
+        """The height factor of the cycle at x (the cycle number or the step)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def _set_momentum(self, group, momentum):
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base_lr + (max_lr - base_lr) * scale_factor * scale
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums):
+                self._set_momentum(group, high - (high - low) * scale_factor * scale)
+        return lrs
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): a cosine from initial_lr down towards eta_min over
+    T_i epochs, then a restart at initial_lr; the first period is T_0, each next one T_mult
+    times longer:
+
+        lr = eta_min + (initial_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2
+
+    T_cur counts the epochs since the last restart. step(epoch) may be given a fractional
+    epoch (e.g. epoch + batch / batches, to anneal within an epoch), as PyTorch.
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def check_settings(self, state):
+        super().check_settings(state)
+        check_integer("T_0", state["T_0"], minimum=1)
+        check_integer("T_mult", state["T_mult"], minimum=1)
+        check_integer("T_i", state["T_i"], minimum=1)
+        check_number("T_cur", state["T_cur"], minimum=-1)
+        check_number("eta_min", state["eta_min"])
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        """One more epoch, or jump to `epoch` (a number >= 0, fractional allowed)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        T_cur, T_i, T_0, T_mult = self.T_cur, self.T_i, self.T_0, self.T_mult
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            T_cur = T_cur + 1
+            if T_cur >= T_i:
+                T_cur, T_i = T_cur % T_i, T_i * T_mult
+        else:
+            try:
+                check_number("epoch", epoch)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"CosineAnnealingWarmRestarts.step: {e}") from None
+            if epoch >= T_0 and T_mult == 1:
+                T_cur, T_i = epoch % T_0, T_0
+            elif epoch >= T_0:
+                n = int(math.log(epoch / T_0 * (T_mult - 1) + 1, T_mult))
+                T_cur = epoch - T_0 * (T_mult ** n - 1) / (T_mult - 1)
+                T_i = T_0 * T_mult ** n
+            else:
+                T_cur, T_i = epoch, T_0
+        was = self.T_cur, self.T_i, self.last_epoch
+        self.T_cur, self.T_i, self.last_epoch = T_cur, T_i, math.floor(epoch)
+        groups = self.optimizer.param_groups
+        lrs = self.get_lr()
+        if len(lrs) != len(groups):
+            self.T_cur, self.T_i, self.last_epoch = was   # a refused step changes nothing
+            raise RuntimeError(f"CosineAnnealingWarmRestarts: the optimizer has {len(groups)} "
+                               f"parameter groups, {len(lrs)} when the scheduler was made "
+                               f"(add_param_group after it?)")
+        for group, lr in zip(groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in groups]
+
+
+def check_schedulers(who, schedulers, optimizer):
+    """The schedulers SequentialLR and ChainedScheduler combine: LRSchedulers of `optimizer`."""
+    if isinstance(schedulers, LRScheduler) or not isinstance(schedulers, (list, tuple)):
+        raise TypeError(f"{who}: schedulers must be a list of schedulers, got "
+                        f"{type(schedulers).__name__}")
+    if not schedulers:
+        raise ValueError(f"{who} expects at least one scheduler, but got no scheduler.")
+    for i, scheduler in enumerate(schedulers):
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError(f"{who}: schedulers[{i}] is a {type(scheduler).__name__}, not a "
+                            f"scheduler")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{who} does not support ReduceLROnPlateau (its step() needs the "
+                             f"metric), got one at index {i}")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(f"{who} expects all schedulers to belong to the same optimizer, "
+                             f"but schedulers[{i}] ({type(scheduler).__name__}) has another")
+    return list(schedulers)
+
+
+class _Combined(LRScheduler):
+    """state_dict()/load_state_dict() of SequentialLR and ChainedScheduler: their own
+    entries, and the state dict of each scheduler under "_schedulers"."""
+
+    def state_dict(self):
+        state = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(self).items()
+                 if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def check_settings(self, state):
+        check_lrs("_last_lr", state["_last_lr"], len(self.optimizer.param_groups))
+        saved = state["_schedulers"]
+        if not (isinstance(saved, list) and len(saved) == len(self._schedulers)):
+            raise ValueError(f"_schedulers must be a list of {len(self._schedulers)} state "
+                             f"dicts, got {type(saved).__name__}")
+
+    def load_state_dict(self, state_dict):
+        """Restore what state_dict() saved, for this scheduler and each one it combines;
+        everything is checked before anything changes."""
+        own = self._validated(state_dict)
+        inner = [s._validated(d) for s, d in zip(self._schedulers, own.pop("_schedulers"))]
+        for s, d in zip(self._schedulers, inner):
+            vars(s).update(s._restored(d))
+        vars(self).update(own)
+
+
+class SequentialLR(_Combined):
+    """schedulers[0] until epoch milestones[0], then schedulers[1] (starting again from its
+    epoch 0, at initial_lr), ... as torch.optim.lr_scheduler.SequentialLR."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        who = "SequentialLR"
+        schedulers = check_schedulers(who, schedulers, optimizer)
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__len__"):
+            raise TypeError(f"{who}: milestones must be a list of epochs, got {milestones!r}")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"{who} expects number of schedulers provided to be one more than "
+                             f"the number of milestone points, but got number of schedulers "
+                             f"{len(schedulers)} and the number of milestones to be equal to "
+                             f"{len(milestones)}")
+        missing = [i for i, g in enumerate(optimizer.param_groups) if "initial_lr" not in g]
+        if missing:
+            raise KeyError(f"{who}: param_groups[{missing[0]}] has no 'initial_lr' (made by "
+                           f"the schedulers' constructors)")
+        self._schedulers, self._milestones = schedulers, list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+        self._check(self.state_dict(), who)
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        self._undo(self)   # the schedulers' constructors each took a first step: undo them
+        idx = bisect.bisect_right(self._milestones, 0)
+        schedulers[idx]._initial_step()
+        self._last_lr = schedulers[idx].get_last_lr()
+
+    def _undo(self, scheduler):
+        if isinstance(scheduler, _Combined):
+            for s in scheduler._schedulers:
+                self._undo(s)
+        elif hasattr(scheduler, "last_epoch"):
+            scheduler.last_epoch -= 1
+
+    def check_settings(self, state):
+        super().check_settings(state)
+        check_integer("last_epoch", state["last_epoch"], minimum=0)
+        milestones = state["_milestones"]
+        if not (isinstance(milestones, list) and len(milestones) == len(self._schedulers) - 1):
+            raise ValueError(f"_milestones must be a list of {len(self._schedulers) - 1} "
+                             f"epochs, got {milestones!r}")
+        for i, m in enumerate(milestones):
+            check_integer(f"milestones[{i}]", m)
+        # PyTorch bisects them: unsorted ones would pick schedules in no meaningful order
+        if milestones != sorted(milestones):
+            raise ValueError(f"milestones must be in increasing order, got {milestones}")
+
+    def step(self):
+        self.last_epoch += 1
+        idx = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        try:
+            if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+                scheduler._update_lr(0)
+            else:
+                scheduler.step()
+        except BaseException:
+            self.last_epoch -= 1
+            raise
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_Combined):
+    """Every scheduler's step() in turn at each step(), so their changes multiply (the
+    chainable ones) or the last one wins, as torch.optim.lr_scheduler.ChainedScheduler."""
+
+    def __init__(self, schedulers, optimizer=None):
+        who = "ChainedScheduler"
+        if isinstance(schedulers, (list, tuple)) and schedulers and optimizer is None:
+            optimizer = getattr(schedulers[0], "optimizer", None)
+        self._schedulers = check_schedulers(who, schedulers, optimizer)
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
