@@ -99,6 +99,7 @@ class Trace:
     def __init__(self, args):
         self.lines = []      # (code, comment)
         self.names = {}      # id(array) -> its name in the program
+        self.permuted = {}   # name of a Permute's result -> (its input's name, dims)
         self.keep = []       # every named array stays alive, so ids stay unique
         self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad,
                     "bump_version": bump_version, "wrap": wrap, "check_range": check_range}
@@ -193,6 +194,8 @@ class Trace:
 
     def op(self, op, inputs, args, result, is_array):
         names = [self.array(x._data, x) for x in inputs]
+        if self.same_view(op, names, inputs, args, result):
+            return
         arg_texts = [self.operand(a) for a in args]
         code = op.code
         if code is None:
@@ -203,7 +206,27 @@ class Trace:
             code = code.replace("{*}", ", ".join(names + arg_texts)).format(*names, *arg_texts)
         if not is_array:
             code = f"np.asarray({code})"
-        self.emit(f"{self.result(result._data)} = {code}", op.name + self.where())
+        name = self.result(result._data)
+        if op is ops.permute:
+            self.permuted[name] = (names[0], tuple(args[0]))
+        self.emit(f"{name} = {code}", op.name + self.where())
+
+    def same_view(self, op, names, inputs, args, result):
+        """Is result a view with its input's shape and strides, whatever the input's layout
+        (a SumTo or Reshape to the same shape, a Permute undoing a Permute)? Then it is
+        that input for the program: its name is the input's, and no line is written."""
+        source = None
+        if op in (ops.sum_to, ops.reshape) and result.shape == inputs[0].shape:
+            source = names[0]
+        elif op is ops.permute and names[0] in self.permuted:
+            before, dims = self.permuted[names[0]]
+            if all(dims[d] == i for i, d in enumerate(args[0])):
+                source = before
+        if source is None:
+            return False
+        self.names[id(result._data)] = source
+        self.keep.append(result._data)
+        return True
 
     def computed(self, code, operands, result):
         texts = [self.operand(v) for v in operands]
@@ -294,7 +317,8 @@ class Trace:
         tensors = tensor_paths(paths)
         body = [f"    {f'{name} = {self.tensor(t)}._data':<60}  # {tensors.get(id(t), 'a tensor')}"
                 for name, t in self.reads]
-        body += [f"    {code:<60}  # {comment}" for code, comment in self.lines]
+        body += [f"    {code:<60}  # {comment}" if comment else f"    {code}"
+                 for code, comment in drop_dead(self.lines, out_names)]
         body.append(f"    return ({', '.join(out_names)}{',' if len(out_names) == 1 else ''})")
         text = "\n".join(body)
         for m, path in paths.items():
@@ -335,6 +359,31 @@ class Trace:
 
     def made_by_text(self, name):
         return self.made_by.get(name) or "code outside tinygrad_edu"
+
+
+RESULT = re.compile(r"\bv\d+\b")   # the names of the program's own results
+
+
+def drop_dead(lines, outputs):
+    """lines with `del` after each result's last use, so that NumPy frees (and the next
+    line of that size reuses, still in cache) its memory at once, not when the step
+    returns. A name counts as used wherever it appears in a line's text (a string
+    constant that looked like one would only keep an array longer)."""
+    last = {}
+    for i, (code, _) in enumerate(lines):
+        for name in RESULT.findall(code):
+            last[name] = i
+    for name in outputs:
+        last.pop(name, None)
+    dead = {}
+    for name, i in last.items():
+        dead.setdefault(i, []).append(name)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in dead:
+            out.append((f"del {', '.join(sorted(dead[i], key=lambda n: int(n[1:])))}", ""))
+    return out
 
 
 LIBRARY = os.path.dirname(os.path.abspath(__file__))
