@@ -338,3 +338,101 @@ def test_benchmark_compiled_engines_equal_eager():
             warnings.simplefilter("error")
             got = {name: [step().item() for _ in range(4)] for name, step in steps.items()}
         assert got["tinygrad_edu"] == got["tinygrad_edu compiled"]
+
+
+# --- the third version: the program is rewritten for speed, results stay bit for bit ---
+
+def test_source_drops_dead_values_and_writes_sums_out():
+    data = batches(3, (8, 4))
+    *_, fn = run(lambda ps: tg.optim.Adam(ps), F.cross_entropy, data, True)
+    src = fn.source
+    assert "\n    del v" in src                   # results freed after their last use
+    assert "sum_rows(" in src and "ones_8_float64" in src   # batch sums, ones made once
+    assert "K.sum_to(" not in src                 # axes worked out at trace time
+    lines = [line.split("#")[0] for line in src.splitlines()]
+    for i, line in enumerate(lines):             # no transpose of a transpose is left
+        if "np.transpose(" in line:
+            source = line.split("np.transpose(")[1].split(",")[0]
+            assert not any(l.startswith(f"    {source} = np.transpose(") for l in lines[:i])
+
+
+def test_returned_intermediates_and_views_are_not_overwritten_by_later_calls():
+    """Nothing of one call's results is reused by the next: a returned intermediate, a
+    view of one, and the loss keep their values across later calls."""
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    opt = tg.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        hidden = model[2](model[1](model[0](x)))
+        logits = model[3](hidden)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss, logits, hidden.T, hidden[1:3]
+    fn = tg.compile(step)
+    data = batches(6, (16, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = [fn(x, y) for x, y in data]
+    snapshots = [[t.numpy().copy() for t in out] for out in kept]
+    for x, y in data[:3]:
+        fn(x, y)
+    for out, snap in zip(kept, snapshots):
+        for t, s in zip(out, snap):
+            np.testing.assert_array_equal(t.numpy(), s)
+
+
+def test_expand_folded_into_a_ufunc_keeps_the_broadcast_shape():
+    """An Expand read by an elementwise op is left to the op's own broadcasting only when
+    that gives the same shape: (1, 3) expanded to (4, 3) times (1, 3) is still (4, 3)."""
+    a = tg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    b = tg.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+
+    def step(x):
+        out = a.expand(4, 3) * b + x * a.expand(4, 3) / b.expand(4, 3)
+        total = (out * out).sum()
+        total.backward()
+        return total, out
+    fn = tg.compile(step)
+    xs = [tg.tensor(np.random.default_rng(i).normal(size=(4, 1))) for i in range(4)]
+    eager = []
+    for x in xs:
+        a.grad = b.grad = None
+        total, out = step(x)
+        eager.append((total.numpy().copy(), out.numpy().copy(), a.grad.numpy().copy(),
+                      b.grad.numpy().copy()))
+    for x, want in zip(xs, eager):
+        a.grad = b.grad = None
+        total, out = fn(x)
+        assert out.shape == (4, 3)
+        for got, w in zip((total, out, a.grad, b.grad), want):
+            np.testing.assert_array_equal(got.numpy(), w)
+    assert any(type(e).__name__ == "Program" for e in fn.cache.values())
+
+
+def test_views_that_undo_each_other_and_sums_of_any_layout_equal_eager():
+    """A permute undone by a permute and a reshape to the same shape are their input; a
+    batch sum gives eager's result whether the argument is C-ordered or not (the traced
+    calls saw C order, the replays get transposed memory)."""
+    w = tg.tensor(np.random.default_rng(0).normal(size=(5, 3)), requires_grad=True)
+
+    def step(x):
+        h = x.permute(1, 0).permute(1, 0).reshape(6, 5) @ w
+        loss = (h.sum(0) * h.sum(0)).sum() + h.sum_to_size(1, 3).sum()
+        loss.backward()
+        return loss
+    fn = tg.compile(step)
+    rng = np.random.default_rng(1)
+    c_order = [tg.tensor(rng.normal(size=(6, 5))) for _ in range(2)]
+    transposed = [tg.tensor(np.ascontiguousarray(rng.normal(size=(5, 6))).T) for _ in range(3)]
+    for x in c_order + transposed:
+        w.grad = None
+        want = step(x).numpy().copy(), w.grad.numpy().copy()
+        w.grad = None
+        got = fn(x).numpy(), w.grad.numpy()
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    assert not transposed[0].numpy().flags.c_contiguous
+    assert any(type(e).__name__ == "Program" for e in fn.cache.values())

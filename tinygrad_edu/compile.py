@@ -44,7 +44,15 @@ Checks that eager code does on values (class labels, index bounds) are recorded
 calls (tensor.check_range), so each replay checks its own data and raises as eager.
 
 Replays equal eager bit for bit: the same NumPy calls on the same arrays in the same
-order (no out= buffers yet). A replay is refused (retraced) when argument shapes,
+order. The program is rewritten only where that cannot change a value: each result is
+deleted after its last use (NumPy reuses its memory while it is still in cache), a view
+that equals its input whatever the input's layout (a SumTo or Reshape to the same
+shape, a Permute undoing a Permute) is its input, an Expand read by +, -, * or / is
+left to the ufunc's own broadcasting when the shape comes out the same, and sums have
+their axes worked out at trace time (the row sums' ones made once). No out= buffers:
+measured, a ufunc writing into a reused buffer is no faster here than one whose fresh
+result takes the memory just freed (and nothing of one call is kept for the next, so
+no result a caller holds can be overwritten). A replay is refused (retraced) when argument shapes,
 dtypes or non-tensor arguments, grad mode, a module's `training` flag, or an
 optimizer's state object differ from the trace.
 """
@@ -97,10 +105,12 @@ class Trace:
     """The record of one eager call (see the module docstring)."""
 
     def __init__(self, args):
-        self.lines = []      # (code, comment)
+        self.lines = []      # (code, comment, pure)
         self.names = {}      # id(array) -> its name in the program
+        self.permuted = {}   # name of a Permute's result -> (its input's name, dims)
+        self.expanded = {}   # name of an Expand's result -> (its input's name, shape)
         self.keep = []       # every named array stays alive, so ids stay unique
-        self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad,
+        self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad, "sum_rows": sum_rows,
                     "bump_version": bump_version, "wrap": wrap, "check_range": check_range}
         self.tensor_names = {}   # id(tensor) -> name bound in env (or an argument's)
         self.reads = []      # (name, tensor): name = tensor._data at the start
@@ -182,8 +192,9 @@ class Trace:
         self.keep.append(array)
         return name
 
-    def emit(self, code, comment):
-        self.lines.append((code, comment))
+    def emit(self, code, comment, pure=False):
+        """A line; a pure one (no effect but its result) is left out if nothing reads it."""
+        self.lines.append((code, comment, pure))
 
     def where(self):
         m = state.module
@@ -193,6 +204,19 @@ class Trace:
 
     def op(self, op, inputs, args, result, is_array):
         names = [self.array(x._data, x) for x in inputs]
+        if self.same_view(op, names, inputs, args, result):
+            return
+        if op in EXACT and result.ndim:
+            # the ufunc broadcasts the Expand's input itself: the same values, one
+            # view fewer (an Expand no line reads any more is then left out)
+            unexpanded = [self.expanded.get(n, (n, x.shape)) for n, x in zip(names, inputs)]
+            if np.broadcast_shapes(*(shape for _, shape in unexpanded)) == result.shape:
+                names = [n for n, _ in unexpanded]
+        if op in (ops.sum_, ops.sum_to):
+            code = self.sum_code(op, inputs[0], names[0], args, result)
+            if code is not None:
+                self.emit(f"{self.result(result._data)} = {code}", op.name + self.where())
+                return
         arg_texts = [self.operand(a) for a in args]
         code = op.code
         if code is None:
@@ -203,7 +227,50 @@ class Trace:
             code = code.replace("{*}", ", ".join(names + arg_texts)).format(*names, *arg_texts)
         if not is_array:
             code = f"np.asarray({code})"
-        self.emit(f"{self.result(result._data)} = {code}", op.name + self.where())
+        name = self.result(result._data)
+        if op is ops.permute:
+            self.permuted[name] = (names[0], tuple(args[0]))
+        if op is ops.broadcast_to:
+            self.expanded[name] = (names[0], inputs[0].shape)
+        self.emit(f"{name} = {code}", op.name + self.where(), pure=op in VIEWS)
+
+    def sum_code(self, op, x, name, args, result):
+        """A Sum or SumTo written out for its shapes: the axes worked out now, and the
+        sum over the rows of a matrix as kernels.sum_ does it (a product with ones)
+        with the ones made once (sum_rows). None: the row's own code."""
+        if op is ops.sum_to:
+            lead = x.ndim - len(result.shape)
+            axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(result.shape)
+                                              if n == 1 and x.shape[lead + i] != 1)
+            keepdims, reshape = True, f".reshape({result.shape})"
+            if not axes:
+                return f"np.reshape({name}, {result.shape})"
+        else:
+            (axes, keepdims), reshape = args, ""
+        if axes == (0,) and x.ndim == 2 and x.dtype.kind == "f":
+            ones = f"ones_{x.shape[0]}_{x.dtype.name}"
+            if ones not in self.env:
+                self.env[ones] = np.ones(x.shape[0], dtype=x.dtype)
+                self.env[ones].flags.writeable = False
+            return f"sum_rows({name}, {ones}, {keepdims}){reshape}"
+        return f"K.sum_({name}, {axes}, {keepdims}){reshape}" if op is ops.sum_to else None
+
+    def same_view(self, op, names, inputs, args, result):
+        """Is result a view with its input's shape and strides, whatever the input's layout
+        (a SumTo or Reshape to the same shape, a Permute undoing a Permute)? Then it is
+        that input for the program: its name is the input's, and no line is written."""
+        source = None
+        if op in (ops.sum_to, ops.reshape) and result.shape == inputs[0].shape:
+            source = names[0]
+        elif op is ops.permute and names[0] in self.permuted:
+            before, dims = self.permuted[names[0]]
+            if all(dims[d] == i for i, d in enumerate(args[0])):
+                source = before
+        if source is None:
+            return False
+        self.names[id(result._data)] = source
+        self.keep.append(result._data)
+        return True
 
     def computed(self, code, operands, result):
         texts = [self.operand(v) for v in operands]
@@ -294,7 +361,8 @@ class Trace:
         tensors = tensor_paths(paths)
         body = [f"    {f'{name} = {self.tensor(t)}._data':<60}  # {tensors.get(id(t), 'a tensor')}"
                 for name, t in self.reads]
-        body += [f"    {code:<60}  # {comment}" for code, comment in self.lines]
+        body += [f"    {code:<60}  # {comment}" if comment else f"    {code}"
+                 for code, comment, _ in drop_dead(self.lines, out_names)]
         body.append(f"    return ({', '.join(out_names)}{',' if len(out_names) == 1 else ''})")
         text = "\n".join(body)
         for m, path in paths.items():
@@ -331,11 +399,61 @@ class Trace:
         return None
 
     def use(self, name):
-        return next((c for c, _ in self.lines if re.search(rf"\b{name}\b", c)), name)
+        return next((c for c, *_ in self.lines if re.search(rf"\b{name}\b", c)), name)
 
     def made_by_text(self, name):
         return self.made_by.get(name) or "code outside tinygrad_edu"
 
+
+RESULT = re.compile(r"\bv\d+\b")   # the names of the program's own results
+
+
+def drop_dead(lines, outputs):
+    """lines without the pure ones whose result nothing reads, and with `del` after each
+    result's last use, so that NumPy frees (and the next line of that size reuses, still
+    in cache) its memory at once, not when the step returns. A name counts as used
+    wherever it appears in a line's text (a string constant that looked like one would
+    only keep an array longer)."""
+    used = set(outputs)
+    kept = []
+    for code, comment, pure in reversed(lines):
+        if pure and code.split(" = ", 1)[0] not in used:
+            continue
+        used.update(RESULT.findall(code))
+        kept.append((code, comment, pure))
+    kept.reverse()
+    last = {}
+    for i, (code, *_) in enumerate(kept):
+        for name in RESULT.findall(code):
+            last[name] = i
+    for name in outputs:
+        last.pop(name, None)
+    dead = {}
+    for name, i in last.items():
+        dead.setdefault(i, []).append(name)
+    out = []
+    for i, line in enumerate(kept):
+        out.append(line)
+        if i in dead:
+            out.append((f"del {', '.join(sorted(dead[i], key=lambda n: int(n[1:])))}", "", False))
+    return out
+
+
+def sum_rows(x, ones, keepdims):
+    """kernels.sum_(x, (0,), keepdims) for a float matrix, given ones(len(x)) made once:
+    the same product with ones (BLAS) when x is C-ordered, else the same reduce."""
+    if x.flags.c_contiguous:
+        s = ones @ x
+        return s.reshape(1, -1) if keepdims else s
+    return np.add.reduce(x, axis=(0,), keepdims=keepdims)
+
+
+# ufuncs whose every element is one correctly rounded operation: how the operands are
+# laid out (a broadcast view or the array it broadcasts) cannot change a result
+EXACT = (ops.add, ops.sub, ops.mul, ops.div)
+
+# views that cannot raise on the shapes they were traced with: unread, they are left out
+VIEWS = (ops.permute, ops.reshape, ops.broadcast_to)
 
 LIBRARY = os.path.dirname(os.path.abspath(__file__))
 HOOKS = {"array", "operand", "op", "computed", "rebind", "write", "write_part", "finish",
