@@ -436,3 +436,25 @@ def test_views_that_undo_each_other_and_sums_of_any_layout_equal_eager():
         np.testing.assert_array_equal(got[1], want[1])
     assert not transposed[0].numpy().flags.c_contiguous
     assert any(type(e).__name__ == "Program" for e in fn.cache.values())
+
+
+def test_a_parameter_given_another_shape_retraces_instead_of_replaying():
+    tg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = tg.randn(4, 3)
+    for _ in range(3):
+        step(x)
+    model.bias.data = tg.zeros(1)   # (2,) -> (1,): broadcasts, so eager still runs
+    eager = (tg.matmul(x, model.weight.T) + model.bias).sum().item()
+    assert step(x).item() == pytest.approx(eager)
+    assert model.bias.grad.shape == (1,) and model.bias.shape == (1,)

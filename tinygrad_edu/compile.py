@@ -581,9 +581,16 @@ class Program:
         self.modules = trace.modules
         self.optimizer_states = trace.optimizer_states
         self.grad_none = trace.grad_none
+        # the tensors the program reads (parameters, buffers): its lines are written for
+        # these shapes and dtypes (sum axes, reshapes), so `p.data = other shape` retraces
+        self.tensors = [(t, t._data.shape, t._data.dtype) for t in namespace.values()
+                        if isinstance(t, Tensor)]
 
     def ready(self):
         """The guards: what the trace took for granted still holds."""
+        for t, shape, dtype in self.tensors:
+            if t._data.shape != shape or t._data.dtype != dtype:
+                return False
         for m, training in self.modules:
             if m.training != training:
                 return False

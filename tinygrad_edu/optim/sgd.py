@@ -35,6 +35,8 @@ class SGD(Optimizer):
     def update(self, param, grad, group, state):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         work = state["_work"]
+        if work.shape != param.shape:   # p.data was given a new shape: only scratch depends on it
+            work = state["_work"] = np.empty_like(param)
         g = grad   # never modified: .grad belongs to the user
         if wd:
             np.multiply(param, wd, out=work)
