@@ -147,3 +147,42 @@ def test_split_gradients_as_torch():
     sum((p * tg.tensor(g)).sum() for p, g in zip(a.split(3, dim=2), gs)).backward()
     sum((p * torch.tensor(g)).sum() for p, g in zip(t.split(3, dim=2), gs)).backward()
     np.testing.assert_array_equal(a.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("index_shape, dims", [((7,), (5, 3)), ((4, 6), (5, 3)), ((9,), (4,)),
+                                               ((3, 2), (6, 2, 2)), ((1,), (1, 1))])
+def test_scatter_add_of_integer_rows_matches_add_at(index_shape, dims):
+    rng = np.random.default_rng(8)
+    rows = rng.integers(-dims[0], dims[0], size=index_shape)   # negatives and repeats
+    g = rng.standard_normal(index_shape + dims[1:])
+    want = np.zeros(dims)
+    np.add.at(want, rows, g)
+    got = K.scatter_add(g, rows, dims)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert got.dtype == g.dtype
+
+
+def test_scatter_add_of_empty_rows():
+    np.testing.assert_array_equal(
+        K.scatter_add(np.zeros((0, 3)), np.zeros(0, dtype=np.int64), (4, 3)), np.zeros((4, 3)))
+
+
+@needs_torch
+def test_embedding_gradient_with_repeated_tokens_as_torch():
+    rng = np.random.default_rng(9)
+    w, idx = rng.standard_normal((6, 4)), rng.integers(0, 6, size=(3, 8))
+    g = rng.standard_normal((3, 8, 4))
+    a, t = tg.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    (F.embedding(tg.tensor(idx), a) * tg.tensor(g)).sum().backward()
+    (torch.nn.functional.embedding(torch.tensor(idx), t) * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-14)
+    idx_t = tg.tensor(idx)
+    assert tg.gradcheck(lambda m: F.embedding(idx_t, m), (tg.tensor(w, requires_grad=True),))
+    assert tg.gradgradcheck(lambda m: F.embedding(idx_t, m) ** 2,
+                            (tg.tensor(w, requires_grad=True),))
+
+
+@pytest.mark.parametrize("bad", [4, -5])
+def test_scatter_add_of_rows_out_of_bounds_raises(bad):
+    with pytest.raises(IndexError, match="out of bounds"):
+        K.scatter_add(np.ones((2, 3)), np.array([0, bad]), (4, 3))
