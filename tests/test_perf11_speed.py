@@ -186,3 +186,69 @@ def test_embedding_gradient_with_repeated_tokens_as_torch():
 def test_scatter_add_of_rows_out_of_bounds_raises(bad):
     with pytest.raises(IndexError, match="out of bounds"):
         K.scatter_add(np.ones((2, 3)), np.array([0, bad]), (4, 3))
+
+
+def erf_points():
+    rng = np.random.default_rng(10)
+    return np.concatenate([rng.standard_normal(20000) * 3, rng.uniform(-30, 30, 20000),
+                           np.linspace(-9, 9, 20001), rng.standard_normal(200) * 1e-12,
+                           [0.0, 1.0, -1.0, 8.0, -8.0, 26.5, 27.0, 28.0, 40.0, 5e-324,
+                            np.nextafter(1, 2), np.nextafter(1, 0), np.nextafter(8, 0)]])
+
+
+def test_erf_matches_libm_to_a_few_ulps():
+    import math
+    x = erf_points()
+    want = np.array([math.erf(v) for v in x])
+    got = K.erf(x)
+    assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)) < 1e-15
+
+
+def test_erfc_matches_libm_in_the_tails():
+    import math
+    x = erf_points()
+    want = np.array([math.erfc(v) for v in x])
+    got = K.erfc(x)
+    normal = want > 1e-300   # below that the subnormals keep few digits either way
+    assert np.max(np.abs(got - want)[normal] / want[normal]) < 3e-15
+    assert np.max(np.abs(got - want)[~normal]) < 1e-300
+    assert K.erfc(np.array([10.0]))[0] == pytest.approx(2.088487583762545e-45, rel=1e-14)
+
+
+def test_erf_special_values():
+    x = np.array([-0.0, np.inf, -np.inf, np.nan])
+    got = K.erf(x)
+    assert np.signbit(got[0]) and got[0] == 0
+    np.testing.assert_array_equal(got[1:3], [1.0, -1.0])
+    assert np.isnan(got[3])
+    np.testing.assert_array_equal(K.erfc(x[:3]), [1.0, 0.0, 2.0])
+    assert np.isnan(K.erfc(x[3:]))[0]
+    assert K.erf(np.zeros((2, 0))).shape == (2, 0)
+    assert tg.tensor(np.array([1, 2])).erf().dtype == np.float64
+    assert tg.tensor(np.array([0.5], dtype=np.float32)).erf().dtype == np.float32
+
+
+@needs_torch
+def test_erf_erfc_gelu_values_and_gradients_as_torch():
+    x = np.linspace(-7, 7, 57)
+    for ours, theirs in ((lambda t: t.erf(), torch.erf), (lambda t: t.erfc(), torch.erfc),
+                         (F.gelu, torch.nn.functional.gelu)):
+        a, t = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, ty = ours(a), theirs(t)
+        y.sum().backward()
+        ty.sum().backward()
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-14, atol=1e-300)
+        # gelu'(-0.75) = Phi(x) + x phi(x) cancels to 8e-4: absolute rounding of 1e-16
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_erf_gelu_gradcheck_and_gradgradcheck():
+    x = tg.tensor(np.array([-2.5, -0.7, 0.1, 0.9, 3.0]), requires_grad=True)
+    for fn in (lambda t: t.erf(), lambda t: t.erfc(), F.gelu):
+        assert tg.gradcheck(fn, (x,))
+        assert tg.gradgradcheck(fn, (x,))
+
+
+def test_erfinv_still_inverts_erf():
+    p = np.linspace(-0.999999, 0.999999, 1001)
+    np.testing.assert_allclose(K.erf(tg.tensor(p).erfinv().numpy()), p, rtol=1e-15, atol=1e-16)
