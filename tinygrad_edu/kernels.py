@@ -46,10 +46,29 @@ def scatter_add(g, index, shape):
     """zeros(shape) with `g` added at `index`; repeated indices accumulate."""
     out = np.zeros(shape, dtype=g.dtype)
     if is_basic_index(index):
-        out[index] += g
+        out[index] = g   # each element at most once: zeros + g is g (one pass fewer)
+    elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size and out.ndim:
+        add_rows_at(out, index, g)
     else:
         np.add.at(out, index, g)
     return out
+
+
+def add_rows_at(out, rows, g):
+    """out[rows] += g for an integer array `rows` into axis 0, repeated rows adding up (an
+    embedding's backward): np.add.at, but with the rows sorted so that one np.add.reduceat
+    sums each row's gradients; 4x faster for 512 tokens of 64 features. The additions
+    happen in another order than np.add.at's (the same values to rounding)."""
+    flat = rows.reshape(-1)
+    flat = np.where(flat < 0, flat + out.shape[0], flat)   # -1 and n - 1 are one row
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    if ordered[0] < 0 or ordered[-1] >= out.shape[0]:
+        raise IndexError(f"index {rows.min() if ordered[0] < 0 else rows.max()} is out of "
+                         f"bounds for axis 0 with size {out.shape[0]}")
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    values = g.reshape((flat.size,) + out.shape[1:])[order]
+    out[ordered[starts]] += np.add.reduceat(values, starts, axis=0)
 
 
 def is_basic_index(index):
@@ -119,6 +138,14 @@ def fold(cols, spatial, kernel, stride, dilation):
         raise ValueError(f"{tuple(out_sizes)} windows of kernel {tuple(kernel)} (stride "
                          f"{tuple(stride)}, dilation {tuple(dilation)}) do not fit in "
                          f"spatial size {tuple(spatial)}")
+    if all(s == k and dl == 1 and o * k == n
+           for n, k, s, dl, o in zip(spatial, kernel, stride, dilation, out_sizes)):
+        # Windows that tile the input exactly (a 2x2 max-pool of an 8x8 image) never
+        # overlap: fold is then one transposed copy, (*lead, *kernel, *out) ->
+        # (*lead, out_0, kernel_0, out_1, kernel_1, ...), 4x faster than the slice-adds.
+        order = tuple(range(n_lead)) + tuple(
+            a for i in range(d) for a in (n_lead + d + i, n_lead + i))
+        return np.ascontiguousarray(cols.transpose(order)).reshape(lead + tuple(spatial))
     windows_first = cols.transpose(tuple(range(n_lead, cols.ndim)) + tuple(range(n_lead)))
     y = np.zeros(tuple(spatial) + lead, dtype=cols.dtype)
     for offset in np.ndindex(*kernel):
@@ -126,3 +153,78 @@ def fold(cols, spatial, kernel, stride, dilation):
                       for i, dl, s, o in zip(offset, dilation, stride, out_sizes))
         y[where] += windows_first[offset]
     return np.ascontiguousarray(y.transpose(tuple(range(d, d + n_lead)) + tuple(range(d))))
+
+
+# erf and erfc as NumPy passes instead of libm per element (np.frompyfunc, ~10x slower):
+# the rational approximations of Cephes (S. L. Moshier, ndtr.c, public domain), accurate
+# to a few 1e-16 relative; coefficients from the highest power down.
+ERF_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
+         7.00332514112805075473E3, 5.55923013010394962768E4)
+ERF_U = (1.0, 3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3,
+         2.26290000613890934246E4, 4.92673942608635921086E4)
+ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+          4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+          9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
+ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
+          9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
+          1.65666309194161350182E3, 5.57535340817727675546E2)
+ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+          6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
+ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
+          1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+
+
+def polynomial(x, coefficients):
+    """Horner's rule, in place on one array."""
+    y = np.full_like(x, coefficients[0])
+    for c in coefficients[1:]:
+        y *= x
+        y += c
+    return y
+
+
+def erf_near_zero(x):
+    """erf(x) = x T(x^2) / U(x^2) for |x| <= 1."""
+    z = x * x
+    return x * polynomial(z, ERF_T) / polynomial(z, ERF_U)
+
+
+def erfc_of_positive(a):
+    """erfc(a) for a >= 1 (or nan): e^(-a^2) P(a)/Q(a) below 8, R(a)/S(a) above.
+
+    e^(-a^2) is exp(-h^2) exp(-(a - h)(a + h)) with h = a rounded down to 1/16: h^2 is
+    exact, where rounding a^2 itself would cost a^2 ulps (1e-14 relative at a = 26).
+    Beyond 28 erfc underflows to 0 (erfc(27.3) < the smallest double)."""
+    a = np.minimum(a, 28.0)   # inf too; nan stays nan
+    ratio = np.empty_like(a)
+    mid = a < 8
+    ratio[mid] = polynomial(a[mid], ERFC_P) / polynomial(a[mid], ERFC_Q)
+    far = ~mid
+    ratio[far] = polynomial(a[far], ERFC_R) / polynomial(a[far], ERFC_S)
+    h = np.floor(a * 16) / 16
+    return np.exp(-h * h) * np.exp(-(a - h) * (a + h)) * ratio
+
+
+def erf(x):
+    """The error function in float64, elementwise (erf(-0.0) = -0.0, erf(+-inf) = +-1)."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    out = np.empty_like(x)
+    near = a <= 1
+    out[near] = erf_near_zero(x[near])
+    far = ~near   # and nan
+    out[far] = np.copysign(1 - erfc_of_positive(a[far]), x[far])
+    return out
+
+
+def erfc(x):
+    """1 - erf(x) in float64, elementwise, with its own tail (erfc(10) = 2.1e-45, not 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    out = np.empty_like(x)
+    near = a < 1
+    out[near] = 1 - erf_near_zero(x[near])
+    far = ~near
+    tail = erfc_of_positive(a[far])
+    out[far] = np.where(x[far] < 0, 2 - tail, tail)
+    return out

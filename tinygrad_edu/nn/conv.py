@@ -280,7 +280,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     # PyTorch), picked by a constant one-hot mask: the gradient goes to that element
     # only, through Where and Sum; max(dim)'s gather would make backward a ScatterAdd
     # through np.add.at, the slowest part of a CNN's training step.
-    where = np.argmax(flat.numpy(), axis=2)
+    # argmax along the middle window axis reads memory with a stride; one copy with that
+    # axis last makes each window a contiguous run (about 2x faster for 2x2 pools of 8x8)
+    where = np.moveaxis(flat.numpy(), 2, -1).copy().argmax(-1)
     first = np.arange(flat.shape[2]).reshape(-1, 1, 1) == where[:, :, None]
     values = flat.where(first, 0).sum(2)
     if added:

@@ -143,7 +143,11 @@ def softmax(x, dim=-1):
     dim = normalize_axis(dim, x.ndim, "softmax")
     shifted = x - max_shift(x._data, dim)
     e = shifted.exp()
-    return e / e.sum(dim, keepdims=True)
+    # e * (1/s) rather than e / s: the same values to rounding, and backward then needs
+    # two passes over e's size for the sum's side (g * e, summed) where Div's
+    # -g * y / s takes four; 1/s is the small (..., 1) array.
+    with np.errstate(divide="ignore"):   # a row of -inf sums to 0: 0 * inf = nan, as 0/0
+        return e * e.sum(dim, keepdims=True).reciprocal()
 
 
 def log_softmax(x, dim=-1):
