@@ -18,7 +18,6 @@ import os
 import numpy as np
 
 import tinygrad_edu as torch   # the code below is PyTorch code
-import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
 from tinygrad_edu.data import DataLoader
 
@@ -73,7 +72,7 @@ def parse_args(argv):
 def draw(loss, model, path):
     """The graph of `loss`, one node per layer call, top to bottom, written to `path`."""
     from tinygrad_edu import viz
-    dot = viz.draw_graph(loss, model, modules="collapse", direction="TB")
+    dot = viz.draw_graph(loss, model, modules="collapse")
     extension = os.path.splitext(path)[1].lstrip(".").lower()
     written = viz.render_graph(dot, path, format=extension if extension in ("png", "pdf")
                                else "svg")
@@ -94,6 +93,7 @@ def main(argv=None):
     torch.manual_seed(0)   # the layers' initialisation and the batch order draw from it
     model = DigitsCNN()
     opt = optim.Adam(model.parameters(), lr=3e-3)
+    criterion = nn.CrossEntropyLoss()   # a loss module: the graph draws it as one node
     loader = DataLoader(Xtr, ytr, batch_size=64, shuffle=True, seed=0)
     epochs = args.epochs or (4 if args.quick else 15)
     history = []
@@ -102,7 +102,7 @@ def main(argv=None):
         losses = []
         for xb, yb in loader:
             opt.zero_grad()
-            loss = F.cross_entropy(model(xb), yb)
+            loss = criterion(model(xb), yb)
             loss.backward()
             opt.step()
             losses.append(loss.item())
@@ -117,7 +117,7 @@ def main(argv=None):
     if args.graph:
         model.train()
         xb, yb = next(iter(DataLoader(Xtr[:8], ytr[:8], batch_size=8)))
-        graph = draw(F.cross_entropy(model(xb), yb), model, args.graph)
+        graph = draw(criterion(model(xb), yb), model, args.graph)
     return {"history": history, "train_acc": train_acc, "test_acc": test_acc, "graph": graph,
             "model": model}
 

@@ -56,11 +56,11 @@ def test_exact_source_of_a_tiny_graph():
 \tn0 -> n2
 \tn1 -> n2 [label="broadcast scalar -> (2,)" color="#cc0000" fontcolor="#cc0000" style=dashed]
 \tn3 [label="(2,) float64" shape=box]
-\tn2 -> n3
+\tn2 -> n3 [weight=8]
 \tn4 [label="#1 Sum" shape=ellipse tooltip="y = sum of x over axis\\ndy/dx = 1 (broadcast back)"]
-\tn3 -> n4
+\tn3 -> n4 [weight=8]
 \tn5 [label="loss\\nscalar float64" fillcolor="#fce5cd" penwidth=2 shape=box style=filled]
-\tn4 -> n5
+\tn4 -> n5 [weight=8]
 }
 """
 

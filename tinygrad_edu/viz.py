@@ -36,6 +36,7 @@ BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
 SHOW = ("values", "grads", "order")
 MODULES = ("auto", "cluster", "collapse")
 DIRECTIONS = ("auto", "LR", "TB", "RL", "BT")
+DATA_PATH_WEIGHT = "8"   # Graphviz edge weight of result -> op edges (parameters' are 1)
 DEEP = 4          # direction="auto": more ops than this along the longest path draw top to bottom
 SMALL_GRAPH = 6   # a drawing of at most this many nodes needs no legend
 PIXELS_PER_INCH = 96   # Graphviz's size is in inches; SVG pt and PNG pixels are both at 96 per inch in a browser
@@ -472,7 +473,7 @@ class Drawer:
             if not self.hidden(t, users.get(t, ())):
                 self.draw_tensor(t)
                 if t._op is not None:
-                    self.edge(self.op_node(t), self.ids[t])
+                    self.edge(self.op_node(t), self.ids[t], weight=DATA_PATH_WEIGHT)
 
     def group_shapes(self, order, users):
         """collapsed path -> (shapes coming in, shapes going out), each listed once.
@@ -503,7 +504,7 @@ class Drawer:
 
     def draw_inputs(self, t):
         group = self.groups.get(t)
-        for x in inputs(t):
+        for i, x in enumerate(inputs(t)):
             if group is not None and self.groups.get(x) == group:
                 continue   # an edge inside a collapsed module
             if x not in self.ids and x._op is None:
@@ -511,9 +512,12 @@ class Drawer:
             src = self.ids.get(x) or self.group_ids.get(self.groups.get(x))
             if src is None:
                 continue   # cut off by max_nodes
-            attrs = {}
+            # the data path (a result flowing into the next op as its first operand: x in
+            # x @ W.T, h in h + b) is kept straight, so that parameters sit beside it
+            # instead of pushing each layer further sideways
+            attrs = {"weight": DATA_PATH_WEIGHT} if i == 0 and x._op is not None else {}
             if t._op.broadcasts and x.shape != t.shape and x in self.ids:
-                attrs = dict(BROADCAST_EDGE, label=f"broadcast {fmt_shape(x.shape)} -> "
+                attrs = dict(attrs, **BROADCAST_EDGE, label=f"broadcast {fmt_shape(x.shape)} -> "
                                                    f"{fmt_shape(t.shape)}")
                 self.used.add("broadcast")
             self.edge(src, self.op_node(t), **attrs)
@@ -666,9 +670,13 @@ def draw_legend(dot, style, used):
     if "broadcast" in used:
         rows.append('<tr><td border="0"><font color="#cc0000">red dashed edge: an input '
                     'broadcast to the op\'s shape</font></td></tr>')
-    dot.node("legend", '<<table border="0" cellborder="1" cellspacing="2" cellpadding="3">'
-             '<tr><td border="0"><b>legend</b></td></tr>' + "".join(rows) + "</table>>",
-             shape="plaintext")
+    # in the last rank, beside the output: at the top it would sit beside the inputs and
+    # widen the widest part of a deep drawing (then scaled down to max_width, text and all)
+    with dot.subgraph(name="legend_rank") as last:
+        last.attr(rank="sink")
+        last.node("legend", '<<table border="0" cellborder="1" cellspacing="2" cellpadding="3">'
+                  '<tr><td border="0"><b>legend</b></td></tr>' + "".join(rows) + "</table>>",
+                  shape="plaintext")
 
 
 # --- gradients for the drawing ----------------------------------------------------------------
