@@ -27,16 +27,19 @@ from .autograd import (state, creation_site, check_finite, version_owner, bump_v
 def apply(op, inputs, args=()):
     """Run primitive `op` on tensors `inputs`; record the result if any input requires grad."""
     out = forward(op, inputs, args)
-    result = wrap(out)
-    if state.recorder is not None:   # tg.compile is tracing (compile.py); None otherwise
-        state.recorder.op(op, inputs, args, result, out is result._data)
+    # wrap(out), written out: every forward op and every VJP's op comes through here
+    result = _new(Tensor)
+    init(result, out if type(out) is np.ndarray else np.asarray(out))
+    local = state   # one global lookup for the three switches
+    if local.recorder is not None:   # tg.compile is tracing (compile.py); None otherwise
+        local.recorder.op(op, inputs, args, result, out is result._data)
     if op.view and result._data.base is not None and np.may_share_memory(
             result._data, inputs[0]._data):
         result._base = version_owner(inputs[0])   # W.T changes whenever W does
-    if state.anomaly:
+    if local.anomaly:
         result._trace = creation_site()
         check_finite(result._data, "forward", op, result._trace)
-    if state.grad_enabled and any_requires_grad(inputs):
+    if local.grad_enabled and any_requires_grad(inputs):
         result.requires_grad = True
         result._op, result._parents, result._args = op, inputs, args
         result._module = state.module
