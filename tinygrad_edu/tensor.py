@@ -1381,6 +1381,11 @@ def lift(x, like):
     """
     if isinstance(x, Tensor):
         return x
+    if type(x) is float or type(x) is int:
+        # the usual scalar (x * 2.0), without the abstract-class isinstance check below:
+        # the same dtype rule, for a few hundred ns less on every such op
+        dtype = like._data.dtype
+        return scalar_constant(x, dtype if dtype.kind == "f" else np.result_type(dtype, x))
     if isinstance(x, (numbers.Number, np.generic)):
         x = python_scalar(x)
         dtype = like._data.dtype
@@ -1446,6 +1451,14 @@ def shape_arg(shape, kwargs=None, who="reshape"):
         shape = (kwargs["shape"],)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    if type(shape) is tuple:
+        for n in shape:
+            if type(n) is not int:
+                break
+        else:
+            # the usual case (every VJP's sum_to_size): already the answer, and no
+            # isinstance(n, numbers.Integral), an abstract-class check (slow with torch loaded)
+            return shape
     for n in shape:
         if isinstance(n, bool) or not isinstance(n, numbers.Integral):
             raise TypeError(f"{who}: sizes must be ints, got {n!r} in {tuple(shape)}")
