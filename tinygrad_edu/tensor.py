@@ -39,11 +39,14 @@ def apply(op, inputs, args=()):
     if local.anomaly:
         result._trace = creation_site()
         check_finite(result._data, "forward", op, result._trace)
-    if local.grad_enabled and any_requires_grad(inputs):
-        result.requires_grad = True
-        result._op, result._parents, result._args = op, inputs, args
-        result._module = state.module
-        result._saved_version = input_versions(inputs)
+    if local.grad_enabled:
+        for x in inputs:   # does any input require grad? (a loop, not a call: every op)
+            if x.requires_grad:
+                result.requires_grad = True
+                result._op, result._parents, result._args = op, inputs, args
+                result._module = local.module
+                result._saved_version = input_versions(inputs)
+                break
     return result
 
 
@@ -60,13 +63,6 @@ def forward(op, inputs, args):
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in inputs)
         raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
-
-
-def any_requires_grad(inputs):
-    for x in inputs:
-        if x.requires_grad:
-            return True
-    return False
 
 
 _new = object.__new__

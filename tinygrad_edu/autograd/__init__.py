@@ -251,14 +251,21 @@ def bump_history(t):
 def input_versions(inputs):
     """The inputs' versions when a node is recorded (compared again at backward)."""
     # Every recorded op calls this: one and two inputs spelled out, as in tensor.forward.
+    # Inputs never changed in place (most of a graph) share one tuple: a new tuple per node
+    # would be a third of a scalar chain's objects for Python's garbage collector.
     if len(inputs) == 1:
         x, = inputs
-        return (x._version if x._base is None else x._base._version,)
+        v = x._version if x._base is None else x._base._version
+        return (v,) if v else UNCHANGED_1
     if len(inputs) == 2:
         x, y = inputs
-        return (x._version if x._base is None else x._base._version,
-                y._version if y._base is None else y._base._version)
+        v = x._version if x._base is None else x._base._version
+        w = y._version if y._base is None else y._base._version
+        return (v, w) if v or w else UNCHANGED_2
     return tuple([x._version if x._base is None else x._base._version for x in inputs])
+
+
+UNCHANGED_1, UNCHANGED_2 = (0,), (0, 0)
 
 
 def check_versions(node):
