@@ -27,20 +27,26 @@ from .autograd import (state, creation_site, check_finite, version_owner, bump_v
 def apply(op, inputs, args=()):
     """Run primitive `op` on tensors `inputs`; record the result if any input requires grad."""
     out = forward(op, inputs, args)
-    result = wrap(out)
-    if state.recorder is not None:   # tg.compile is tracing (compile.py); None otherwise
-        state.recorder.op(op, inputs, args, result, out is result._data)
+    # wrap(out), written out: every forward op and every VJP's op comes through here
+    result = _new(Tensor)
+    init(result, out if type(out) is np.ndarray else np.asarray(out))
+    local = state   # one global lookup for the three switches
+    if local.recorder is not None:   # tg.compile is tracing (compile.py); None otherwise
+        local.recorder.op(op, inputs, args, result, out is result._data)
     if op.view and result._data.base is not None and np.may_share_memory(
             result._data, inputs[0]._data):
         result._base = version_owner(inputs[0])   # W.T changes whenever W does
-    if state.anomaly:
+    if local.anomaly:
         result._trace = creation_site()
         check_finite(result._data, "forward", op, result._trace)
-    if state.grad_enabled and any_requires_grad(inputs):
-        result.requires_grad = True
-        result._op, result._parents, result._args = op, inputs, args
-        result._module = state.module
-        result._saved_version = input_versions(inputs)
+    if local.grad_enabled:
+        for x in inputs:   # does any input require grad? (a loop, not a call: every op)
+            if x.requires_grad:
+                result.requires_grad = True
+                result._op, result._parents, result._args = op, inputs, args
+                result._module = local.module
+                result._saved_version = input_versions(inputs)
+                break
     return result
 
 
@@ -57,13 +63,6 @@ def forward(op, inputs, args):
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in inputs)
         raise type(e)(f"{op.name}: inputs of shape {shapes}: {e}") from None
-
-
-def any_requires_grad(inputs):
-    for x in inputs:
-        if x.requires_grad:
-            return True
-    return False
 
 
 _new = object.__new__
@@ -1378,6 +1377,11 @@ def lift(x, like):
     """
     if isinstance(x, Tensor):
         return x
+    if type(x) is float or type(x) is int:
+        # the usual scalar (x * 2.0), without the abstract-class isinstance check below:
+        # the same dtype rule, for a few hundred ns less on every such op
+        dtype = like._data.dtype
+        return scalar_constant(x, dtype if dtype.kind == "f" else np.result_type(dtype, x))
     if isinstance(x, (numbers.Number, np.generic)):
         x = python_scalar(x)
         dtype = like._data.dtype
@@ -1443,6 +1447,14 @@ def shape_arg(shape, kwargs=None, who="reshape"):
         shape = (kwargs["shape"],)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    if type(shape) is tuple:
+        for n in shape:
+            if type(n) is not int:
+                break
+        else:
+            # the usual case (every VJP's sum_to_size): already the answer, and no
+            # isinstance(n, numbers.Integral), an abstract-class check (slow with torch loaded)
+            return shape
     for n in shape:
         if isinstance(n, bool) or not isinstance(n, numbers.Integral):
             raise TypeError(f"{who}: sizes must be ints, got {n!r} in {tuple(shape)}")

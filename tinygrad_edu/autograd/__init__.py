@@ -251,14 +251,21 @@ def bump_history(t):
 def input_versions(inputs):
     """The inputs' versions when a node is recorded (compared again at backward)."""
     # Every recorded op calls this: one and two inputs spelled out, as in tensor.forward.
+    # Inputs never changed in place (most of a graph) share one tuple: a new tuple per node
+    # would be a third of a scalar chain's objects for Python's garbage collector.
     if len(inputs) == 1:
         x, = inputs
-        return (x._version if x._base is None else x._base._version,)
+        v = x._version if x._base is None else x._base._version
+        return (v,) if v else UNCHANGED_1
     if len(inputs) == 2:
         x, y = inputs
-        return (x._version if x._base is None else x._base._version,
-                y._version if y._base is None else y._base._version)
+        v = x._version if x._base is None else x._base._version
+        w = y._version if y._base is None else y._base._version
+        return (v, w) if v or w else UNCHANGED_2
     return tuple([x._version if x._base is None else x._base._version for x in inputs])
+
+
+UNCHANGED_1, UNCHANGED_2 = (0,), (0, 0)
 
 
 def check_versions(node):
@@ -508,7 +515,11 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     # VJP: an inf there would be blamed on the backward() line, not on the op.
     state.anomaly = False
     try:
-        for node in reversed(order):
+        while order:
+            # popped rather than iterated: once the pass is done with a node, nothing here
+            # holds it, so a freed graph dies node by node (a 100,000-node chain then never
+            # has its Records and its tensors alive at once for the garbage collector to scan)
+            node = order.pop()
             g = grads.pop(node, None)
             if g is None or (wanted is not None and node not in wanted):
                 continue   # no gradient reached it: nothing ran, nothing is freed
@@ -554,14 +565,14 @@ class Record:
     _record = None   # a Record stands for itself (see stand_in)
 
     def __init__(self, t):
-        op = t._op
+        op, data = t._op, t._data
         self._op, self._module = op, t._module
         # only the arguments a label shows (an axis, an exponent): never an index array
         self._args = t._args if op is not None and op._label is not None else ()
         self._parents = None   # unknown until the tensor's own VJP has run
-        self.shape, self.dtype, self.name = t._data.shape, t._data.dtype, t.name
+        self.shape, self.dtype, self.name = data.shape, data.dtype, t.name
         self.requires_grad = t.requires_grad
-        self.value = small(t._data)
+        self.value = None if data.size > SMALL else small(data)
         self.grad = None
 
     ndim = property(lambda self: len(self.shape))
@@ -585,8 +596,16 @@ def free(node, g, constants):
     rec = node._record
     if rec is None:
         rec = node._record = Record(node)
-    rec.grad = small(g._data)
-    rec._parents = tuple([record_input(p, constants) for p in node._parents])
+    data = g._data
+    rec.grad = None if data.size > SMALL else small(data)
+    # one and two inputs spelled out: this runs for every node of every backward
+    parents = node._parents
+    if len(parents) == 2:
+        rec._parents = (record_input(parents[0], constants), record_input(parents[1], constants))
+    elif len(parents) == 1:
+        rec._parents = (record_input(parents[0], constants),)
+    else:
+        rec._parents = tuple([record_input(p, constants) for p in parents])
     if node._op.reads:
         # Free what the VJP read, as PyTorch frees saved tensors. An op that reads
         # nothing (Add, Sum, Reshape) keeps its links: running its VJP again is
