@@ -446,6 +446,14 @@ class PolynomialLR(LRScheduler):
         return [lr * factor for lr in self.base_lrs]
 
 
+def set_momentum(group, use_beta1, momentum):
+    """Cycle the momentum: Adam's beta1 (use_beta1) or SGD's momentum, as PyTorch's schedulers."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin, 2017), stepped once per batch.
 
@@ -503,7 +511,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
             if cycle_momentum:
                 for group, h, b in zip(optimizer.param_groups, high, low):
-                    self._set_momentum(group, h)
+                    set_momentum(group, self.use_beta1, h)
                     group["max_momentum"], group["base_momentum"] = h, b
         super().__init__(optimizer, last_epoch)
 
@@ -556,12 +564,6 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
-
     def get_lr(self):
         step = self.last_epoch
         if step > self.total_steps:
@@ -585,7 +587,7 @@ class OneCycleLR(LRScheduler):
                 start_step = end_step
         if self.cycle_momentum:   # only now: a refused step leaves the momenta too
             for group, momentum in zip(self.optimizer.param_groups, momenta):
-                self._set_momentum(group, momentum)
+                set_momentum(group, self.use_beta1, momentum)
         return lrs
 
 
@@ -760,7 +762,7 @@ class CyclicLR(LRScheduler):
             if cycle_momentum:
                 for group, high, low in zip(optimizer.param_groups, self.max_momentums,
                                             self.base_momentums):
-                    self._set_momentum(group, high)
+                    set_momentum(group, self.use_beta1, high)
                     group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
         # As PyTorch: base_lr, not the groups' initial_lr (an earlier scheduler's), from now on
@@ -831,12 +833,6 @@ class CyclicLR(LRScheduler):
             return 1 / (2.0 ** (x - 1))
         return self.gamma ** x
 
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
-
     def get_lr(self):
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
@@ -850,7 +846,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
                                         self.max_momentums):
-                self._set_momentum(group, high - (high - low) * scale_factor * scale)
+                set_momentum(group, self.use_beta1, high - (high - low) * scale_factor * scale)
         return lrs
 
 
