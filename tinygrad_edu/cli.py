@@ -6,6 +6,8 @@
     tinygrad-edu check                     every derivation in manual.py vs autograd and
                                            finite differences (exit status 1 on a mismatch)
     tinygrad-edu train --dataset spirals --hidden 32,32 --optimizer adam --epochs 50
+    tinygrad-edu compile-demo              the NumPy program tg.compile writes for a tiny
+                                           MLP's step, next to the same step by hand
 
 Exit status: 0 when all went well; 1 when a gradient check fails, training diverges
 or a graph could not be rendered; 2 for a bad command line, refused before any work
@@ -244,6 +246,66 @@ def check(args):
     return 0 if report.passed else 1
 
 
+HAND_STEP = """\
+z1 = linear_forward(x, W1, b1)                       # forward
+h = relu(z1)
+z2 = linear_forward(h, W2, b2)
+loss, dz2 = softmax_cross_entropy(z2, y)             # dL/dz2 = (softmax(z2) - Y) / N
+dh, dW2, db2 = linear_backward(dz2, h, W2)           # backward, layer by layer
+dz1 = relu_backward(dh, z1)
+_, dW1, db1 = linear_backward(dz1, x, W1)
+W1 -= lr * dW1; b1 -= lr * db1; W2 -= lr * dW2; b2 -= lr * db2   # the SGD update
+"""
+
+
+def compile_demo(args):
+    """Compile one SGD step of a tiny MLP (2-4-3, ReLU, cross-entropy), print the NumPy
+    program tg.compile wrote for it (the backward pass autograd derived, written out),
+    then the same step written by hand with manual.py, and check that both give the
+    same gradients."""
+    from . import manual, nn, optim
+    from .check import compare_gradients
+    from .compile import compile as tg_compile
+    from .tensor import tensor
+    from .functional import cross_entropy
+    from .random import manual_seed
+    rng = np.random.default_rng(args.seed)
+    manual_seed(args.seed)
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x, y = rng.standard_normal((8, 2)), rng.integers(0, 3, 8)
+
+    @tg_compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    xt, yt = tensor(x), tensor(y)
+    for _ in range(3):   # calls 1 and 2 are traced and checked; 3 runs the program
+        step(xt, yt)
+    W1, b1, W2, b2 = [p.numpy().copy() for p in model.parameters()]
+    step(xt, yt)   # one more replay: .grad now holds the gradients at W1, b1, W2, b2
+    print("1. the step tg.compile wrote: model = Sequential(Linear(2, 4), ReLU(), "
+          "Linear(4, 3)), SGD lr 0.1, a batch of 8")
+    print(step.source)
+    print("2. the same step by hand, with manual.py (the classic labs' backward):")
+    print(HAND_STEP)
+    z1 = manual.linear_forward(x, W1, b1)
+    h = manual.relu(z1)
+    _, dz2 = manual.softmax_cross_entropy(manual.linear_forward(h, W2, b2), y)
+    dh, dW2, db2 = manual.linear_backward(dz2, h, W2)
+    _, dW1, db1 = manual.linear_backward(manual.relu_backward(dh, z1), x, W1)
+    print("3. the compiled step's gradients against the hand-written ones:")
+    result = compare_gradients(model, {"0.weight": dW1, "0.bias": db1, "2.weight": dW2,
+                                       "2.bias": db2}, verbose=False,
+                               labels=("tg.compile", "manual.py"))
+    print("   " + result.table().replace("\n", "\n   "))
+    return 0 if result.passed else 1
+
+
 def train(args):
     """Train an MLP on a toy dataset and report accuracy (optionally plots in --out)."""
     from .functional import cross_entropy
@@ -449,6 +511,10 @@ def build_parser():
                                       "mismatch)")
     p.add_argument("--seed", type=int_in(0), default=0, help="seed of the random inputs, 0 or more")
     add_train_options(command("train", train, validate_train, "train an MLP on a toy dataset"))
+    p = command("compile-demo", compile_demo, None, "print the NumPy program tg.compile writes "
+                                                    "for a tiny MLP's training step, next to "
+                                                    "the same step by hand")
+    p.add_argument("--seed", type=int_in(0), default=0, help="seed of the data and weights")
     return parser
 
 
