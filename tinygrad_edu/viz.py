@@ -36,7 +36,7 @@ BROADCAST_EDGE = {"style": "dashed", "color": "#cc0000", "fontcolor": "#cc0000"}
 SHOW = ("values", "grads", "order")
 MODULES = ("auto", "cluster", "collapse")
 DIRECTIONS = ("auto", "LR", "TB", "RL", "BT")
-DATA_PATH_WEIGHT = "8"   # Graphviz edge weight of result -> op edges (parameters' are 1)
+DATA_PATH_WEIGHT = "8"   # Graphviz edge weight of the data path's edges (others' are 1)
 DEEP = 4          # direction="auto": more ops than this along the longest path draw top to bottom
 SMALL_GRAPH = 6   # a drawing of at most this many nodes needs no legend
 PIXELS_PER_INCH = 96   # Graphviz's size is in inches; SVG pt and PNG pixels are both at 96 per inch in a browser
@@ -325,6 +325,24 @@ def collapse_groups(order, paths, modules, model):
     return groups
 
 
+def data_path(roots):
+    """The (input, op-node) edges a drawing keeps straight: from each root back through
+    first operands (the loss's logits, a layer's x in x @ W.T and h + b, BatchNorm's x - mean).
+
+    One chain, so no two of its edges pull one node two ways; parameters and side branches
+    (a mean, a variance, a max shift) are then laid out beside it instead of pushing each
+    layer further sideways."""
+    path = set()
+    for t in roots:
+        while t._op is not None and t._parents:
+            x = inputs(t)[0]
+            if x._op is None:
+                break   # a leaf (the input batch): nothing above it to keep in line
+            path.add((x, t))
+            t = x
+    return path
+
+
 # --- labels -----------------------------------------------------------------------------------
 
 def module_summary(module):
@@ -401,6 +419,9 @@ class Drawer:
         self.dot, self.style, self.names, self.paths = dot, style, names, paths
         self.steps, self.show_values, self.show_grads = steps, "values" in show, "grads" in show
         self.cluster, self.groups, self.roots = cluster, groups, set(roots)
+        # clusters pack each module's ops into a box; a straight path through the boxes
+        # fights that packing and makes the drawing wider, not narrower (measured)
+        self.data_path = set() if cluster else data_path(roots)
         self.ids, self.op_ids, self.group_ids = {}, {}, {}
         self.clusters = {}        # module path -> list of (node id, label, attrs)
         self.counter = 0
@@ -473,7 +494,8 @@ class Drawer:
             if not self.hidden(t, users.get(t, ())):
                 self.draw_tensor(t)
                 if t._op is not None:
-                    self.edge(self.op_node(t), self.ids[t], weight=DATA_PATH_WEIGHT)
+                    self.edge(self.op_node(t), self.ids[t],
+                              **({} if self.cluster else {"weight": DATA_PATH_WEIGHT}))
 
     def group_shapes(self, order, users):
         """collapsed path -> (shapes coming in, shapes going out), each listed once.
@@ -504,7 +526,7 @@ class Drawer:
 
     def draw_inputs(self, t):
         group = self.groups.get(t)
-        for i, x in enumerate(inputs(t)):
+        for x in inputs(t):
             if group is not None and self.groups.get(x) == group:
                 continue   # an edge inside a collapsed module
             if x not in self.ids and x._op is None:
@@ -512,10 +534,7 @@ class Drawer:
             src = self.ids.get(x) or self.group_ids.get(self.groups.get(x))
             if src is None:
                 continue   # cut off by max_nodes
-            # the data path (a result flowing into the next op as its first operand: x in
-            # x @ W.T, h in h + b) is kept straight, so that parameters sit beside it
-            # instead of pushing each layer further sideways
-            attrs = {"weight": DATA_PATH_WEIGHT} if i == 0 and x._op is not None else {}
+            attrs = {"weight": DATA_PATH_WEIGHT} if (x, t) in self.data_path else {}
             if t._op.broadcasts and x.shape != t.shape and x in self.ids:
                 attrs = dict(attrs, **BROADCAST_EDGE, label=f"broadcast {fmt_shape(x.shape)} -> "
                                                    f"{fmt_shape(t.shape)}")
