@@ -66,7 +66,7 @@ import numpy as np
 
 from . import ops
 from . import kernels as K
-from .autograd import state, bump_version
+from .autograd import state, bump_version, store_grad as eager_store_grad
 from .tensor import Tensor, wrap, check_range, _constants
 
 CACHE_SIZE = 8   # traced signatures kept per compiled function
@@ -288,8 +288,7 @@ class Trace:
         # the eager engine runs as usual; the program does what it did
         state.recorder = None
         try:
-            from .autograd import store_grad as eager_store
-            eager_store(node, g, create_graph, stored)
+            eager_store_grad(node, g, create_graph, stored)
         finally:
             state.recorder = self
         if node.grad is not before and node.grad._op is not None:

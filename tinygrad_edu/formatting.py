@@ -62,5 +62,6 @@ def html_table(head, body, notes=(), bad_rows=()):
 
 def in_notebook():
     """True inside a Jupyter kernel, where a cell's last value displays itself."""
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return type(shell).__name__ == "ZMQInteractiveShell"
+    ipython = sys.modules.get("IPython")   # only where a kernel could already be running
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None

@@ -22,6 +22,7 @@ import numpy as np
 
 from .autograd import no_grad
 from .data import DataLoader, check_integer
+from .formatting import in_notebook
 from .tensor import Tensor
 
 
@@ -209,11 +210,7 @@ def fit(model, loss_fn, optimizer, train, epochs=10, val=None, scheduler=None, b
 def interactive_output():
     """Whether stdout is read by a person as it is written: a terminal or a Jupyter kernel."""
     isatty = getattr(sys.stdout, "isatty", None)
-    if isatty is not None and isatty():
-        return True
-    ipython = sys.modules.get("IPython")   # only where a kernel could already be running
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
+    return bool(isatty is not None and isatty()) or in_notebook()
 
 
 def make_progress_bar(epochs, wanted, log):
