@@ -174,6 +174,30 @@ ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808
           1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
 
 
+def check_probabilities(p, who):
+    """p itself, after checking that every value lies in [0, 1]."""
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise ValueError(f"{who}: input values must lie in [0, 1] (they are probabilities), "
+                         f"got values from {p.min()} to {p.max()}; for logits use "
+                         f"binary_cross_entropy_with_logits")
+    return p
+
+
+def bce_clamped(p, y):
+    """Binary cross-entropy with each log clamped at -100, as PyTorch (finite at 0 and 1)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
+
+
+def pool_indices(where, kernel, out, stride, padding, dilation, width):
+    """max_pool2d's return_indices: the flat index h * W + w, in the unpadded input, of
+    each window's maximum, given `where`, its position in the window (N, C, *out)."""
+    i, j = np.unravel_index(where, kernel)
+    rows = np.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0] + i * dilation[0]
+    columns = np.arange(out[1]) * stride[1] - padding[1] + j * dilation[1]
+    return (rows * width + columns).astype(np.int64)
+
+
 def polynomial(x, coefficients):
     """Horner's rule, in place on one array."""
     y = np.full_like(x, coefficients[0])

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import ops
 from ..shapes import pad
-from ..tensor import Tensor, apply, cat, default_generator, wrap
+from ..tensor import Tensor, apply, cat, computed, default_generator, python_constant, wrap
 
 
 # --- arguments ---------------------------------------------------------------------
@@ -282,18 +282,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     # through np.add.at, the slowest part of a CNN's training step.
     # argmax along the middle window axis reads memory with a stride; one copy with that
     # axis last makes each window a contiguous run (about 2x faster for 2x2 pools of 8x8)
-    where = np.moveaxis(flat.numpy(), 2, -1).copy().argmax(-1)
-    first = np.arange(flat.shape[2]).reshape(-1, 1, 1) == where[:, :, None]
+    # (computed: a compiled step finds each replay's maxima)
+    where = computed("np.moveaxis({0}, 2, -1).copy().argmax(-1)", flat._data)
+    first = computed("{0} == {1}[:, :, None]",
+                     python_constant(np.arange(flat.shape[2]).reshape(-1, 1, 1)), where)
     values = flat.where(first, 0).sum(2)
     if added:
         values = values.squeeze(0)
     if not return_indices:
         return values
-    i, j = np.unravel_index(where, kernel)
-    rows = np.arange(out[0]).reshape(-1, 1) * stride[0] - padding[0] + i * dilation[0]
-    columns = np.arange(out[1]) * stride[1] - padding[1] + j * dilation[1]
-    indices = (rows * x.shape[3] + columns).astype(np.int64)
-    return values, wrap(indices[0] if added else indices)
+    indices = computed("K.pool_indices({0}, {1}, {2}, {3}, {4}, {5}, {6})", where, kernel,
+                       out, stride, padding, dilation, x.shape[3])
+    return values, wrap(computed("{0}[0]", indices) if added else indices)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -319,7 +319,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         divisor = np.outer(*[window_counts(size, k, s, p, o, count_include_pad)
                              for size, k, s, p, o in zip(x.shape[2:], kernel, stride,
                                                          padding, out)])
-    y = total / np.asarray(divisor, dtype=x.dtype)
+    y = total / python_constant(np.asarray(divisor, dtype=x.dtype))
     return y.squeeze(0) if added else y
 
 
@@ -369,5 +369,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False, *, generator=None):
         return input
     if p == 1:
         return input * 0
-    keep = (generator or default_generator()).random(input.shape[:2] + (1,) * (input.ndim - 2)) >= p
-    return input * (keep / (1 - p)).astype(input.dtype)
+    rng = generator or default_generator()
+    # through computed(): a compiled step draws fresh channels from rng on every call
+    keep = computed("{0}.random({1}) >= {2}", rng, input.shape[:2] + (1,) * (input.ndim - 2), p)
+    return input * wrap(computed("({0} / {1}).astype({2})", keep, 1 - p, input.dtype))

@@ -293,21 +293,16 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """
     input = input_tensor(input, "binary_cross_entropy")
     target = same_shape(input, target, "binary_cross_entropy")
-    p, y = input._data, target._data
-    if p.size and not ((p >= 0) & (p <= 1)).all():
-        raise ValueError(f"binary_cross_entropy: input values must lie in [0, 1] (they are "
-                         f"probabilities), got values from {p.min()} to {p.max()}; for logits "
-                         f"use binary_cross_entropy_with_logits")
-    inside = p * (1 - p) >= BCE_EPS
-    python_value(None, "binary_cross_entropy")   # the checks and branches below read p
+    # computed: a compiled step checks and splits every replay's probabilities
+    p = computed("K.check_probabilities({0}, 'binary_cross_entropy')", input._data)
+    inside = wrap(computed("{0} * (1 - {0}) >= {1}", p, BCE_EPS))
     safe = where(inside, input, 0.5)
     exact = -(target * safe.log() + (1 - target) * (1 - safe).log())
-    if not inside.all():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            clamped = -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
-            slope = (p - y) / BCE_EPS
-        edge = (input - input.detach()) * np.where(inside, 0, slope) + np.where(inside, 0, clamped)
-        exact = where(inside, exact, edge)
+    # outside: the clamped loss, plus a linear term with PyTorch's slope (p - y) / 1e-12
+    clamped = wrap(computed("K.bce_clamped({0}, {1})", p, target._data))
+    slope = wrap(computed("({0} - {1}) / {2}", p, target._data, BCE_EPS))
+    edge = (input - input.detach()) * where(inside, 0, slope) + where(inside, 0, clamped)
+    exact = where(inside, exact, edge)
     return reduce(exact, reduction, "binary_cross_entropy")
 
 
@@ -348,8 +343,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     hinge = (input - correct + margin).relu()
     if p == 2:
         hinge = hinge * hinge
-    not_true = np.ones(input.shape, dtype=bool)
-    not_true[np.arange(input.shape[0]), labels] = False   # the j = y_n terms are left out
+    # the j = y_n terms are left out
+    not_true = computed("{0} != {1}[:, None]", python_constant(np.arange(input.shape[1])), labels)
     loss = (hinge * not_true).sum(1) / input.shape[1]
     return reduce(loss, reduction, "multi_margin_loss")
 
