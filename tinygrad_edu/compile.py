@@ -105,7 +105,7 @@ class Trace:
     """The record of one eager call (see the module docstring)."""
 
     def __init__(self, args):
-        self.lines = []      # (code, comment, pure)
+        self.lines = []      # (code, comment, kind): see emit
         self.names = {}      # id(array) -> its name in the program
         self.permuted = {}   # name of a Permute's result -> (its input's name, dims)
         self.expanded = {}   # name of an Expand's result -> (its input's name, shape)
@@ -121,6 +121,7 @@ class Trace:
         self.optimizer_states = []   # (optimizer, param, state dict)
         self.cleared = set()         # ids of tensors whose .grad fn cleared
         self.grad_none = []          # tensors whose .grad must be None on entry
+        self.updates = {}            # line number -> (optimizer, p, group, state, names)
         self.problem = None
         self.module = None
         self.arg_names = []
@@ -192,9 +193,12 @@ class Trace:
         self.keep.append(array)
         return name
 
-    def emit(self, code, comment, pure=False):
-        """A line; a pure one (no effect but its result) is left out if nothing reads it."""
-        self.lines.append((code, comment, pure))
+    def emit(self, code, comment, kind="effect"):
+        """A line of one of four kinds: "view" (a view that can't raise: left out if
+        nothing reads it), "op" (a primitive: a new array from its operands, nothing
+        else), "computed" (off the graph; may draw random numbers), "effect" (changes
+        arrays or tensors: .grad, .data, parameters)."""
+        self.lines.append((code, comment, kind))
 
     def where(self):
         m = state.module
@@ -215,7 +219,7 @@ class Trace:
         if op in (ops.sum_, ops.sum_to):
             code = self.sum_code(op, inputs[0], names[0], args, result)
             if code is not None:
-                self.emit(f"{self.result(result._data)} = {code}", op.name + self.where())
+                self.emit(f"{self.result(result._data)} = {code}", op.name + self.where(), "op")
                 return
         arg_texts = [self.operand(a) for a in args]
         code = op.code
@@ -232,7 +236,7 @@ class Trace:
             self.permuted[name] = (names[0], tuple(args[0]))
         if op is ops.broadcast_to:
             self.expanded[name] = (names[0], inputs[0].shape)
-        self.emit(f"{name} = {code}", op.name + self.where(), pure=op in VIEWS)
+        self.emit(f"{name} = {code}", op.name + self.where(), "view" if op in VIEWS else "op")
 
     def sum_code(self, op, x, name, args, result):
         """A Sum or SumTo written out for its shapes: the axes worked out now, and the
@@ -275,7 +279,7 @@ class Trace:
     def computed(self, code, operands, result):
         texts = [self.operand(v) for v in operands]
         self.emit(f"{self.result(result)} = np.asarray({code.format(*texts)})",
-                  "off the graph" + self.where())
+                  "off the graph" + self.where(), "computed")
 
     def store_grad(self, node, g, create_graph, stored):
         if create_graph:
@@ -308,6 +312,7 @@ class Trace:
         names = [self.array(p._data, p), self.array(grad)]
         opt, g, s = (self.operand(optimizer), self.operand(group), self.operand(param_state))
         self.optimizer_states.append((optimizer, p, param_state))
+        self.updates[len(self.lines)] = (optimizer, p, group, param_state, names)
         self.emit(f"{opt}.update({names[0]}, {names[1]}, {g}, {s}); "
                   f"bump_version({self.tensor(p)})", f"{type(optimizer).__name__}.step")
 
@@ -360,8 +365,9 @@ class Trace:
         tensors = tensor_paths(paths)
         body = [f"    {f'{name} = {self.tensor(t)}._data':<60}  # {tensors.get(id(t), 'a tensor')}"
                 for name, t in self.reads]
+        lines = share_common(self.fused_updates(tensors), out_names)
         body += [f"    {code:<60}  # {comment}" if comment else f"    {code}"
-                 for code, comment, _ in drop_dead(self.lines, out_names)]
+                 for code, comment, _ in drop_dead(lines, out_names)]
         body.append(f"    return ({', '.join(out_names)}{',' if len(out_names) == 1 else ''})")
         text = "\n".join(body)
         for m, path in paths.items():
@@ -369,6 +375,34 @@ class Trace:
                                 f"({path}: {type(m).__name__})" if path else f"({type(m).__name__})")
         source = f"def step({', '.join(self.arg_names)}):\n{text}\n"
         return source, shape
+
+    def fused_updates(self, tensors):
+        """self.lines with the updates of each optimizer's parameter group that can be
+        fused (see FusedUpdate) replaced by one call, where the first of them was."""
+        runs = {}   # (optimizer, group, dtype) -> line numbers
+        for i, (optimizer, p, group, _, _) in self.updates.items():
+            if (type(optimizer).update in FUSABLE and p._data.size <= FUSE_MAX
+                    and p._data.dtype.kind == "f"):
+                runs.setdefault((id(optimizer), id(group), p._data.dtype), []).append(i)
+        replaced, fused_names = {}, []
+        for run in runs.values():
+            if len(run) < 2:
+                continue
+            optimizer, _, group, _, _ = self.updates[run[0]]
+            fused = FusedUpdate(optimizer, group, [self.updates[i][1] for i in run],
+                                [self.updates[i][3] for i in run])
+            name = f"update{len(fused_names)}"
+            fused_names.append(name)
+            self.env[name] = fused
+            params = ", ".join(self.updates[i][4][0] for i in run)
+            grads = ", ".join(self.updates[i][4][1] for i in run)
+            which = " ".join(tensors.get(id(self.updates[i][1]), "?") for i in run)
+            replaced[run[0]] = (f"{name}(({params},), ({grads},))",
+                                f"{type(optimizer).__name__}.step on {len(run)} parameters as "
+                                f"one flat array: {which}", "effect")
+            replaced.update((i, None) for i in run[1:])
+        return [replaced.get(i, line) for i, line in enumerate(self.lines)
+                if replaced.get(i, line) is not None]
 
     def matches(self, other):
         """None if `other` (the next call's trace) recorded the same program, else why not."""
@@ -408,18 +442,18 @@ RESULT = re.compile(r"\bv\d+\b")   # the names of the program's own results
 
 
 def drop_dead(lines, outputs):
-    """lines without the pure ones whose result nothing reads, and with `del` after each
+    """lines without the views whose result nothing reads, and with `del` after each
     result's last use, so that NumPy frees (and the next line of that size reuses, still
     in cache) its memory at once, not when the step returns. A name counts as used
     wherever it appears in a line's text (a string constant that looked like one would
     only keep an array longer)."""
     used = set(outputs)
     kept = []
-    for code, comment, pure in reversed(lines):
-        if pure and code.split(" = ", 1)[0] not in used:
+    for code, comment, kind in reversed(lines):
+        if kind == "view" and code.split(" = ", 1)[0] not in used:
             continue
         used.update(RESULT.findall(code))
-        kept.append((code, comment, pure))
+        kept.append((code, comment, kind))
     kept.reverse()
     last = {}
     for i, (code, *_) in enumerate(kept):
@@ -434,7 +468,33 @@ def drop_dead(lines, outputs):
     for i, line in enumerate(kept):
         out.append(line)
         if i in dead:
-            out.append((f"del {', '.join(sorted(dead[i], key=lambda n: int(n[1:])))}", "", False))
+            out.append((f"del {', '.join(sorted(dead[i], key=lambda n: int(n[1:])))}", "", "effect"))
+    return out
+
+
+def share_common(lines, outputs):
+    """lines where a primitive that repeats an earlier line's call on the same arrays
+    (the two equal gradients of x * x) is that line's result: the same values, one
+    NumPy call fewer. Only between lines that change nothing in place, and never for a
+    result that goes into .grad, an update or an output (an array someone may change)."""
+    pinned = set(outputs)
+    for code, _, kind in lines:
+        if kind == "effect":
+            pinned.update(RESULT.findall(code))
+    seen, same, out = {}, {}, []
+    for code, comment, kind in lines:
+        if same:
+            code = RESULT.sub(lambda m: same.get(m.group(0), m.group(0)), code)
+        if kind == "effect":
+            seen.clear()   # arrays may have changed
+        elif kind in ("op", "view"):
+            name, call = code.split(" = ", 1)
+            first = seen.get(call)
+            if first is not None and name not in pinned and first not in pinned:
+                same[name] = first
+                continue
+            seen.setdefault(call, name)
+        out.append((code, comment, kind))
     return out
 
 
@@ -608,6 +668,89 @@ class Program:
         if self.shape == "one":
             return wrap(outputs[0])
         return self.shape(wrap(o) for o in outputs)
+
+
+# The optimizers whose update is elementwise, with scalars that depend only on the group
+# and the step count: run on the concatenation of several parameters (and of their
+# state), each element sees the same operations with the same scalars as in its own
+# call, so a fused update equals the separate ones bit for bit.
+from .optim import SGD, Adam, RMSprop, Adagrad, Adamax   # noqa: E402
+FUSABLE = {SGD.update, Adam.update, RMSprop.update, Adagrad.update, Adamax.update}
+FUSE_MAX = 16384   # elements: above this, gathering and scattering costs more than calls
+
+
+class FusedUpdate:
+    """One `optimizer.update` for many small parameters of a group, as torch's foreach
+    optimizers: per call, a dozen NumPy operations in place of a dozen per parameter.
+
+    On the first replay the parameters' array state (exp_avg, ...) moves into flat
+    arrays, and each parameter's state dict gets a view of its part, so that the
+    optimizer's state (state_dict, an eager step, a look at opt.state[p]) stays the
+    same arrays. Each call: the parameters and gradients are copied into flat arrays,
+    the update runs once, and each parameter gets its part back (in place, so arrays
+    a user holds stay the parameter's). Counters (step) are read from the states and
+    written back to all of them; a state array replaced since (opt.state[p][k] = ...)
+    is copied in first. If the counters disagree (some parameter skipped a step), each
+    parameter is updated on its own, as eagerly."""
+
+    def __init__(self, optimizer, group, tensors, states):
+        self.optimizer, self.group, self.tensors, self.states = optimizer, group, tensors, states
+        self.flat = None
+
+    def bind(self):
+        shapes = [t._data.shape for t in self.tensors]
+        ends = np.cumsum([t._data.size for t in self.tensors])
+        parts = [slice(int(a), int(b)) for a, b in zip(np.concatenate(([0], ends[:-1])), ends)]
+        dtype = self.tensors[0]._data.dtype
+
+        def views(flat):
+            return [flat[part].reshape(shape) for part, shape in zip(parts, shapes)]
+        self.param, self.grad = np.empty(ends[-1], dtype), np.empty(ends[-1], dtype)
+        self.param_views = views(self.param)
+        self.flat, self.arrays, self.counters = {}, [], []
+        for k, v in self.states[0].items():
+            if isinstance(v, np.ndarray) and all(
+                    isinstance(s.get(k), np.ndarray) and s[k].shape == shape
+                    and s[k].dtype == v.dtype for s, shape in zip(self.states, shapes)):
+                flat = self.flat[k] = np.empty(ends[-1], v.dtype)
+                if not k.startswith("_"):   # "_": scratch, nothing to keep
+                    parts_k = views(flat)
+                    for s, view in zip(self.states, parts_k):
+                        np.copyto(view, s[k])
+                        s[k] = view
+                    self.arrays.append((k, parts_k))
+            else:
+                self.counters.append(k)
+
+    def __call__(self, params, grads):
+        if self.flat is None:
+            self.bind()
+        states = self.states
+        for k in self.counters:
+            value = states[0][k]
+            if any(type(s[k]) is not type(value) or s[k] != value for s in states[1:]):
+                return self.separately(params, grads)
+            self.flat[k] = value
+        for k, views in self.arrays:
+            for s, view in zip(states, views):
+                if s[k] is not view:
+                    np.copyto(view, s[k])
+                    s[k] = view
+        np.concatenate(params, axis=None, out=self.param)
+        np.concatenate(grads, axis=None, out=self.grad)
+        self.optimizer.update(self.param, self.grad, self.group, self.flat)
+        for p, view in zip(params, self.param_views):
+            np.copyto(p, view)
+        for k in self.counters:
+            for s in states:
+                s[k] = self.flat[k]
+        for t in self.tensors:
+            bump_version(t)
+
+    def separately(self, params, grads):
+        for t, p, g, s in zip(self.tensors, params, grads, self.states):
+            self.optimizer.update(p, g, self.group, s)
+            bump_version(t)
 
 
 def compile(fn=None):
