@@ -84,11 +84,12 @@ def snapshot(model, opt, returned):
 
 def run_case(make_model, kind, loss_fn=square_loss, make_opt=None, steps=4, between=None,
              inside=None, compiled=True):
-    """Snapshots of `steps` steps on different batches; between(opt, sched_state, loss) runs
-    after each call, outside the step (a scheduler)."""
+    """Snapshots of `steps` steps on different batches. make_opt(model) -> optimizer;
+    between(opt) -> after(returned), run after each call outside the step (a scheduler);
+    inside(model, opt) runs in the step between backward and opt.step (clipping)."""
     tg.manual_seed(0)
     model = make_model()
-    opt = (make_opt or (lambda ps: tg.optim.SGD(ps, lr=0.05)))(model.parameters())
+    opt = (make_opt or (lambda m: tg.optim.SGD(m.parameters(), lr=0.05)))(model)
     after = between(opt) if between is not None else None
     step = make_step(model, opt, loss_fn, inside)
     fn = tg.compile(step) if compiled else step
@@ -400,3 +401,236 @@ def test_every_loss_has_a_case():
 def test_loss_compiles_and_equals_eager(name, variant, reduction):
     make_model, loss = LOSSES[name][variant]
     check(make_model, "vec", reduced(loss, reduction))
+
+
+# --- the optimizers: every class in tg.optim, with its options, two parameter groups ----
+
+OPTIMIZERS = {
+    "SGD": [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.1, momentum=0.9, dampening=0.3),
+            dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+            dict(lr=0.1, momentum=0.5, weight_decay=1e-2, maximize=True)],
+    "Adam": [dict(lr=1e-2), dict(lr=1e-2, amsgrad=True, weight_decay=1e-2),
+             dict(lr=1e-2, betas=(0.8, 0.9), eps=1e-6, maximize=True)],
+    "AdamW": [dict(lr=1e-2), dict(lr=1e-2, amsgrad=True),
+              dict(lr=1e-2, weight_decay=0.1, amsgrad=True, maximize=True)],
+    "Adamax": [dict(lr=1e-2), dict(lr=1e-2, betas=(0.8, 0.9), weight_decay=1e-2, maximize=True)],
+    "Adagrad": [dict(lr=1e-2), dict(lr=1e-2, lr_decay=0.1, weight_decay=1e-2,
+                                    initial_accumulator_value=0.1, eps=1e-8),
+                dict(lr=1e-2, lr_decay=0.05, maximize=True)],
+    "RMSprop": [dict(lr=1e-2), dict(lr=1e-2, centered=True), dict(lr=1e-2, momentum=0.5),
+                dict(lr=1e-2, alpha=0.9, eps=1e-6, centered=True, momentum=0.5, weight_decay=1e-2,
+                     maximize=True)],
+}
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
+
+
+def two_groups(cls, **options):
+    """make_opt: the first layer in a group of its own with half the lr."""
+    def make(model):
+        lr = options.get("lr", 1e-2)
+        return cls([{"params": model[0].parameters(), "lr": lr / 2},
+                    {"params": model[2].parameters()}], **options)
+    return make
+
+
+def optimizer_classes():
+    return {name for name in dir(tg.optim) if inspect.isclass(getattr(tg.optim, name))
+            and issubclass(getattr(tg.optim, name), tg.optim.Optimizer)} - {"Optimizer"}
+
+
+def test_every_optimizer_has_a_case():
+    missing = optimizer_classes() - set(OPTIMIZERS)
+    assert not missing, f"optimizers without a tg.compile case: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name, variant", [(name, i) for name, cases in OPTIMIZERS.items()
+                                           for i in range(len(cases))])
+def test_optimizer_compiles_and_equals_eager(name, variant):
+    cls = getattr(tg.optim, name)
+    check(mlp, "vec", F.cross_entropy, two_groups(cls, **OPTIMIZERS[name][variant]), steps=5)
+
+
+# --- the LR schedulers: every class, stepped between compiled calls -------------------
+
+S = lr_scheduler
+SCHEDULERS = {
+    "LambdaLR": [(tg.optim.SGD, lambda o: S.LambdaLR(o, lambda e: 0.9 ** e)),
+                 (tg.optim.Adam, lambda o: S.LambdaLR(o, [lambda e: 0.8 ** e, lambda e: 1 / (e + 1)]))],
+    "StepLR": [(tg.optim.SGD, lambda o: S.StepLR(o, 2, gamma=0.5))],
+    "MultiStepLR": [(tg.optim.Adam, lambda o: S.MultiStepLR(o, [2, 5], gamma=0.3))],
+    "ExponentialLR": [(tg.optim.RMSprop, lambda o: S.ExponentialLR(o, 0.8))],
+    "CosineAnnealingLR": [(tg.optim.SGD, lambda o: S.CosineAnnealingLR(o, T_max=5, eta_min=1e-3))],
+    "LinearLR": [(tg.optim.AdamW, lambda o: S.LinearLR(o, start_factor=0.2, total_iters=4))],
+    "ConstantLR": [(tg.optim.Adagrad, lambda o: S.ConstantLR(o, factor=0.5, total_iters=3))],
+    "PolynomialLR": [(tg.optim.Adamax, lambda o: S.PolynomialLR(o, total_iters=6, power=2.0))],
+    "OneCycleLR": [(tg.optim.SGD, lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=10)),
+                   (tg.optim.Adam, lambda o: S.OneCycleLR(o, max_lr=[0.05, 0.1], total_steps=10,
+                                                          anneal_strategy="linear",
+                                                          three_phase=True))],
+    "CyclicLR": [(tg.optim.SGD, lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=2)),
+                 (tg.optim.SGD, lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=1,
+                                                     mode="triangular2"))],
+    "CosineAnnealingWarmRestarts": [
+        (tg.optim.SGD, lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2))],
+    "ReduceLROnPlateau": [(tg.optim.SGD, lambda o: S.ReduceLROnPlateau(o, factor=0.5,
+                                                                       patience=0))],
+    "SequentialLR": [(tg.optim.SGD, lambda o: S.SequentialLR(
+        o, [S.ConstantLR(o, 0.5, total_iters=2), S.ExponentialLR(o, 0.9)], milestones=[3]))],
+    "ChainedScheduler": [(tg.optim.Adam, lambda o: S.ChainedScheduler(
+        [S.ConstantLR(o, 0.5, total_iters=2), S.ExponentialLR(o, 0.9)]))],
+}
+
+
+def scheduler_classes():
+    return {name for name in dir(tg.optim) if inspect.isclass(getattr(tg.optim, name))
+            and issubclass(getattr(tg.optim, name), S.LRScheduler)
+            and not name.startswith("_")} - {"LRScheduler"}
+
+
+def test_every_scheduler_has_a_case():
+    missing = scheduler_classes() - set(SCHEDULERS)
+    assert not missing, f"LR schedulers without a tg.compile case: {sorted(missing)}"
+
+
+def stepping(make_sched):
+    """between(): the scheduler stepped after every compiled call, outside it (with the
+    loss as its metric for ReduceLROnPlateau)."""
+    def between(opt):
+        sched = make_sched(opt)
+        if isinstance(sched, S.ReduceLROnPlateau):
+            return lambda loss: sched.step(loss.item())
+        return lambda loss: sched.step()
+    return between
+
+
+@pytest.mark.parametrize("name, variant", [(name, i) for name, cases in SCHEDULERS.items()
+                                           for i in range(len(cases))])
+def test_scheduler_between_calls_is_read_live(name, variant):
+    cls, make_sched = SCHEDULERS[name][variant]
+    options = dict(lr=0.05, momentum=0.9) if cls is tg.optim.SGD else dict(lr=0.05)
+    eager, _ = run_case(mlp, "vec", F.cross_entropy, two_groups(cls, **options), 8,
+                        stepping(make_sched), compiled=False)
+    lrs = [h[0]["lr"] for *_, h in eager]
+    assert len(set(lrs)) > 1, "the schedule never changed the lr"
+    check(mlp, "vec", F.cross_entropy, two_groups(cls, **options), 8, stepping(make_sched))
+
+
+def test_scheduler_stepped_inside_fn_runs_eagerly_with_a_warning_and_equals_eager():
+    """A scheduler's step is Python on the groups' dicts, which a program cannot replay: the
+    step warns and stays eager (so the lr still changes on every call)."""
+    def run(compiled):
+        tg.manual_seed(0)
+        model = mlp()
+        opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        sched = S.StepLR(opt, 1, gamma=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+        fn = tg.compile(step) if compiled else step
+        return [(fn(x, y).numpy().copy(), opt.param_groups[0]["lr"])
+                for x, y in inputs("vec", 6)], fn
+    eager, _ = run(False)
+    with pytest.warns(RuntimeWarning, match=r"StepLR.step\(\) inside fn"):
+        compiled, fn = run(True)
+    assert not any(type(e).__name__ == "Program" for e in fn.cache.values())
+    for (la, lra), (lb, lrb) in zip(eager, compiled):
+        np.testing.assert_array_equal(la, lb)
+        assert lra == lrb
+    assert compiled[-1][1] == 0.1 * 0.5 ** 6
+
+
+# --- clipping, weight tying, (loss, logits) -------------------------------------------
+
+CLIPPING = [lambda m, o: nn.utils.clip_grad_norm_(m.parameters(), 0.3),
+            lambda m, o: nn.utils.clip_grad_norm_(m.parameters(), 0.3, norm_type=1),
+            lambda m, o: nn.utils.clip_grad_norm_(m.parameters(), 0.2, norm_type=math.inf),
+            lambda m, o: nn.utils.clip_grad_norm_(m.parameters(), 100.0),   # no clipping
+            lambda m, o: nn.utils.clip_grad_value_(m.parameters(), 0.05)]
+
+
+@pytest.mark.parametrize("clip", range(len(CLIPPING)))
+def test_gradient_clipping_inside_fn_compiles_and_equals_eager(clip):
+    check(mlp, "vec", F.cross_entropy, lambda m: tg.optim.Adam(m.parameters(), lr=1e-2), 5,
+          inside=CLIPPING[clip])
+
+
+def test_clipping_that_checks_for_nonfinite_norms_warns_and_equals_eager():
+    """error_if_nonfinite reads the norm into Python (to raise): eager, with a warning."""
+    def clip(m, o):
+        nn.utils.clip_grad_norm_(m.parameters(), 0.3, error_if_nonfinite=True)
+    eager, _ = run_case(mlp, "vec", F.cross_entropy, inside=clip, compiled=False)
+    with pytest.warns(RuntimeWarning, match=r"item\(\) read a value of the step"):
+        compiled, _ = run_case(mlp, "vec", F.cross_entropy, inside=clip)
+    assert_same(eager, compiled)
+
+
+class Tied(nn.Module):
+    """An embedding whose transpose is also the output layer (weight tying)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 10, bias=False)
+        self.out.weight = self.emb.weight
+
+    def forward(self, idx):
+        return self.out(self.emb(idx).mean(1).tanh())
+
+
+def test_tied_weights_compile_and_equal_eager():
+    check(Tied, "tokens", lambda logits, y: F.cross_entropy(logits, y[:4]),
+          lambda m: tg.optim.AdamW(m.parameters(), lr=1e-2), 5)
+
+
+def test_a_step_returning_loss_and_logits_compiles_and_equals_eager():
+    """The helper's steps return (loss, *outputs); here that is (loss, logits) itself."""
+    eager, _ = run_case(mlp, "vec", F.cross_entropy, compiled=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled, fn = run_case(mlp, "vec", F.cross_entropy)
+    assert all(len(outs) == 2 and outs[1].shape == (8, 3) for outs, *_ in compiled)
+    assert any(type(e).__name__ == "Program" for e in fn.cache.values())
+    assert_same(eager, compiled)
+
+
+def test_attention_rows_masked_only_in_a_replayed_call_get_zero_weights_as_eager():
+    """key_padding_mask as an argument: the traced calls mask no query's every key, the
+    replays do (batch 0: every key padded). Eager gives those rows zero weights; the
+    program must too, not the unmasked calls' plain softmax (nan)."""
+    def run(compiled):
+        tg.manual_seed(0)
+        model = Attention(need_weights=False)
+        opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, padding):
+            opt.zero_grad()
+            model.padding = padding
+            out = model(x)[0]
+            loss = (out * out).sum()
+            loss.backward()
+            opt.step()
+            return loss, out
+        fn = tg.compile(step) if compiled else step
+        shots = []
+        for i, (x, _) in enumerate(inputs("att", 5)):
+            padding = np.zeros((3, 5), dtype=bool)
+            padding[0, :] = i >= 2
+            padding[1, 3:] = True
+            returned = fn(x, tg.tensor(padding))
+            shots.append(snapshot(model, opt, returned))
+        return shots, fn
+    eager, _ = run(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled, fn = run(True)
+    assert any(type(e).__name__ == "Program" for e in fn.cache.values())
+    assert np.all(np.isfinite(compiled[-1][0][1]))
+    assert_same(eager, compiled)

@@ -72,10 +72,11 @@ def safe_softmax(scores):
     zero weights instead of 0/0 = nan: PyTorch's math path (_safe_softmax) does this.
 
     The dead rows' scores are replaced by 0 *before* the softmax, so the division never
-    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan)."""
-    dead = np.all(scores._data == -np.inf, axis=-1, keepdims=True)
-    if not dead.any():
-        return F.softmax(scores, -1)
+    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan).
+    The two wheres are taken whether or not a row is dead (where none is they pass every
+    value and gradient through unchanged): a compiled step, which follows one sequence of
+    operations, then gets the dead rows of each call's masks right."""
+    dead = computed("np.all({0} == -np.inf, axis=-1, keepdims=True)", scores._data)
     return where(dead, 0.0, F.softmax(where(dead, 0.0, scores), -1))
 
 
