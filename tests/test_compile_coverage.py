@@ -205,7 +205,8 @@ KEY_PADDING = tg.tensor(np.array([[False] * 4 + [True], [False] * 5, [False] * 3
 # --- the layers: every nn module class but containers and losses ------------------------
 
 LAYERS = {
-    "Linear": [(seq(lambda: nn.Linear(4, 5)), "vec"), (seq(lambda: nn.Linear(4, 5, bias=False)), "vec")],
+    "Linear": [(seq(lambda: nn.Linear(4, 5)), "vec"),
+               (seq(lambda: nn.Linear(4, 5, bias=False)), "vec")],
     "BatchNorm1d": [(lin(lambda: nn.BatchNorm1d(6)), "vec"),
                     (lin(lambda: nn.BatchNorm1d(6, affine=False, momentum=0.3)), "vec"),
                     (conv1(lambda: nn.BatchNorm1d(4)), "seq"),
@@ -247,11 +248,12 @@ LAYERS = {
                               groups=2)), "img"),
                (seq(lambda: nn.Conv2d(2, 2, 3, padding="same", groups=2)), "img")],
     "ConvTranspose1d": [(seq(lambda: nn.ConvTranspose1d(2, 4, 3)), "seq"),
-                        (seq(lambda: nn.ConvTranspose1d(2, 4, 3, stride=2, padding=1, output_padding=1,
-                                                groups=2, dilation=1)), "seq")],
+                        (seq(lambda: nn.ConvTranspose1d(2, 4, 3, stride=2, padding=1,
+                                                        output_padding=1, groups=2)), "seq")],
     "ConvTranspose2d": [(seq(lambda: nn.ConvTranspose2d(2, 4, 3)), "img"),
-                        (seq(lambda: nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1,
-                                                groups=2, dilation=2)), "img")],
+                        (seq(lambda: nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1,
+                                                        output_padding=1, groups=2,
+                                                        dilation=2)), "img")],
     "MaxPool1d": [(conv1(lambda: nn.MaxPool1d(2)), "seq"),
                   (conv1(lambda: nn.MaxPool1d(3, stride=2, padding=1, dilation=1,
                                               ceil_mode=True)), "seq"),
@@ -458,7 +460,8 @@ def test_optimizer_compiles_and_equals_eager(name, variant):
 S = lr_scheduler
 SCHEDULERS = {
     "LambdaLR": [(tg.optim.SGD, lambda o: S.LambdaLR(o, lambda e: 0.9 ** e)),
-                 (tg.optim.Adam, lambda o: S.LambdaLR(o, [lambda e: 0.8 ** e, lambda e: 1 / (e + 1)]))],
+                 (tg.optim.Adam, lambda o: S.LambdaLR(o, [lambda e: 0.8 ** e,
+                                                          lambda e: 1 / (e + 1)]))],
     "StepLR": [(tg.optim.SGD, lambda o: S.StepLR(o, 2, gamma=0.5))],
     "MultiStepLR": [(tg.optim.Adam, lambda o: S.MultiStepLR(o, [2, 5], gamma=0.3))],
     "ExponentialLR": [(tg.optim.RMSprop, lambda o: S.ExponentialLR(o, 0.8))],
