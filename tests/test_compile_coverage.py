@@ -85,7 +85,7 @@ def snapshot(model, opt, returned):
 def run_case(make_model, kind, loss_fn=square_loss, make_opt=None, steps=4, between=None,
              inside=None, compiled=True):
     """Snapshots of `steps` steps on different batches. make_opt(model) -> optimizer;
-    between(opt) -> after(returned), run after each call outside the step (a scheduler);
+    between(opt) -> after(loss), run after each call, outside the step (a scheduler);
     inside(model, opt) runs in the step between backward and opt.step (clipping)."""
     tg.manual_seed(0)
     model = make_model()
