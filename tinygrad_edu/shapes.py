@@ -15,7 +15,8 @@ import numbers
 
 import numpy as np
 
-from .tensor import Tensor, as_tensor, cat, computed, normalize_axis, shape_of, wrap, where
+from .tensor import (Tensor, as_tensor, cat, computed, normalize_axis, python_constant, shape_of,
+                     wrap, where)
 
 
 # --- argument handling ----------------------------------------------------------------
@@ -561,7 +562,9 @@ def pad_dim(x, d, left, right, mode, value):
     n = x.shape[d]
     if mode == "constant":
         x = narrow(x, d, max(-left, 0), n - max(-left, 0) - max(-right, 0))
-        block = lambda k: wrap(np.full(x.shape[:d] + (k,) + x.shape[d + 1:], value, x.dtype))
+        # made from the shape and value alone: tg.compile keeps it as a constant
+        block = lambda k: wrap(python_constant(np.full(x.shape[:d] + (k,) + x.shape[d + 1:],
+                                                       value, x.dtype)))
         parts = ([block(left)] if left > 0 else []) + [x] + ([block(right)] if right > 0 else [])
         return cat(parts, d) if len(parts) > 1 else x
     limit = {"reflect": n - 1, "replicate": math.inf if n else 0, "circular": n}[mode]

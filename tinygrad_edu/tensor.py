@@ -732,10 +732,11 @@ class Tensor:
     def clip(self, min=None, max=None):
         """Limit values to [min, max]; the gradient passes where min <= x <= max."""
         out = self
+        # the masks through computed(): a compiled step compares each call's values
         if min is not None:
-            out = where(data_of(out) < data_of(min), lift(min, self), out)
+            out = where(computed("{0} < {1}", data_of(out), data_of(min)), lift(min, self), out)
         if max is not None:
-            out = where(data_of(out) > data_of(max), lift(max, self), out)
+            out = where(computed("{0} > {1}", data_of(out), data_of(max)), lift(max, self), out)
         return out
 
     clamp = clip

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, cat, where, wrap
+from ..tensor import Tensor, cat, computed, private_copy, python_constant, where, wrap
 from . import functional as F
 from . import init as nn_init
 from . import layers   # a module reference: layers is still importing when this file loads
@@ -45,7 +45,8 @@ def check_attention_inputs(query, key, value):
 
 def add_attention_mask(scores, attn_mask):
     """scores with a bool mask applied (False -> -inf) or a float mask added, as PyTorch."""
-    mask = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    # private_copy / computed: a compiled step rebuilds the mask from its data on every call
+    mask = attn_mask._data if isinstance(attn_mask, Tensor) else private_copy(attn_mask)
     if mask.dtype != bool and mask.dtype not in (np.float32, scores.dtype):
         raise RuntimeError(f"scaled_dot_product_attention: attn_mask must be bool, float32 "
                            f"or the query's dtype {scores.dtype}, got {mask.dtype}")
@@ -59,10 +60,11 @@ def add_attention_mask(scores, attn_mask):
         # Added as 0 / -inf, as PyTorch's math path does: the same scores as where(mask,
         # scores, -inf), but backward passes the gradient straight through the Add instead
         # of masking it again (it is already 0 there: those softmax weights are exactly 0).
-        return scores + np.where(mask, 0.0, -np.inf).astype(scores.dtype)
+        return scores + wrap(computed("np.where({0}, 0.0, -np.inf).astype({1})", mask,
+                                      scores.dtype))
     if isinstance(attn_mask, Tensor):
         return scores + attn_mask.to(scores.dtype)
-    return scores + mask.astype(scores.dtype)   # astype copies
+    return scores + wrap(computed("{0}.astype({1})", mask, scores.dtype))   # astype copies
 
 
 def safe_softmax(scores):
@@ -70,10 +72,11 @@ def safe_softmax(scores):
     zero weights instead of 0/0 = nan: PyTorch's math path (_safe_softmax) does this.
 
     The dead rows' scores are replaced by 0 *before* the softmax, so the division never
-    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan)."""
-    dead = np.all(scores._data == -np.inf, axis=-1, keepdims=True)
-    if not dead.any():
-        return F.softmax(scores, -1)
+    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan).
+    The two wheres are taken whether or not a row is dead (where none is they pass every
+    value and gradient through unchanged): a compiled step, which follows one sequence of
+    operations, then gets the dead rows of each call's masks right."""
+    dead = computed("np.all({0} == -np.inf, axis=-1, keepdims=True)", scores._data)
     return where(dead, 0.0, F.softmax(where(dead, 0.0, scores), -1))
 
 
@@ -113,7 +116,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if attn_mask is not None:
             raise RuntimeError("scaled_dot_product_attention: an explicit attn_mask must "
                                "not be set when is_causal=True")
-        attn_mask = np.tril(np.ones((L, S), dtype=bool))
+        attn_mask = python_constant(np.tril(np.ones((L, S), dtype=bool)))
     if attn_mask is not None:
         scores = add_attention_mask(scores, attn_mask)
     weights = safe_softmax(scores)
@@ -141,13 +144,15 @@ def additive_mask(mask, name, dtype):
     opposite of scaled_dot_product_attention's convention), a float mask stays as given."""
     if mask is None:
         return None
-    data = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    # computed / private_copy: a compiled step rebuilds the mask from its data on every call
+    data = mask._data if isinstance(mask, Tensor) else private_copy(mask)
     if data.dtype == bool:
-        return Tensor(np.where(data, -np.inf, 0.0).astype(dtype))
+        return wrap(computed("np.where({0}, -np.inf, 0.0).astype({1})", data, np.dtype(dtype)))
     if data.dtype.kind != "f":
         raise TypeError(f"MultiheadAttention: only bool and floating types of {name} are "
                         f"supported, got {data.dtype}")
-    return mask if isinstance(mask, Tensor) else Tensor(data.astype(dtype))
+    return mask if isinstance(mask, Tensor) else wrap(computed("{0}.astype({1})", data,
+                                                               np.dtype(dtype)))
 
 
 class MultiheadAttention(Module):

@@ -11,7 +11,17 @@ import numbers
 import types
 from collections import Counter
 
+from ..autograd import state as autograd_state
 from .optimizer import Optimizer, check_flag, check_integer, check_number, check_positive
+
+
+def not_in_a_compiled_step(scheduler):
+    """A scheduler's step is Python on the groups' dicts, which a tg.compile program does
+    not replay (it would keep the traced lr): a step of fn that calls it runs eagerly, with
+    compile's warning. Stepped between compiled calls, the program reads the new lr live."""
+    if autograd_state.recorder is not None:
+        autograd_state.recorder.fail(f"{type(scheduler).__name__}.step() inside fn is not "
+                                     f"replayed; step the scheduler between the calls")
 
 
 class LRScheduler:
@@ -58,6 +68,7 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self):
+        not_in_a_compiled_step(self)
         groups = self.optimizer.param_groups
         self.last_epoch += 1
         try:
@@ -657,6 +668,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics):
         """Count `metrics` (a number or a one-element tensor, e.g. the validation loss)."""
+        not_in_a_compiled_step(self)
         if isinstance(metrics, (str, bytes, bool)):
             raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number, got "
                             f"{metrics!r}")
@@ -881,6 +893,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def step(self, epoch=None):
         """One more epoch, or jump to `epoch` (a number >= 0, fractional allowed)."""
+        not_in_a_compiled_step(self)
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         T_cur, T_i, T_0, T_mult = self.T_cur, self.T_i, self.T_0, self.T_mult
@@ -1014,6 +1027,7 @@ class SequentialLR(_Combined):
             raise ValueError(f"milestones must be in increasing order, got {milestones}")
 
     def step(self):
+        not_in_a_compiled_step(self)
         self.last_epoch += 1
         idx = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -1041,6 +1055,7 @@ class ChainedScheduler(_Combined):
         self._last_lr = self._current_lrs()
 
     def step(self):
+        not_in_a_compiled_step(self)
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current_lrs()

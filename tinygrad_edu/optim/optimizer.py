@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import enable_grad, bump_version, state as autograd_state
 from ..nn.module import Parameter
-from ..tensor import Tensor
+from ..tensor import Tensor, computed
 
 
 class Optimizer:
@@ -126,7 +126,9 @@ class Optimizer:
                     continue
                 grad = p.grad._data
                 if group.get("maximize"):
-                    grad = -grad   # as PyTorch: ascend by descending on -grad
+                    # as PyTorch: ascend by descending on -grad (computed: a compiled
+                    # step negates each call's gradient, not the first call's)
+                    grad = computed("-{0}", grad)
                 if grad.shape != p.shape:
                     raise RuntimeError(f"{type(self).__name__}: .grad of shape {grad.shape} "
                                        f"for a parameter of shape {p.shape}")
