@@ -378,7 +378,7 @@ class Trace:
 
     def fused_updates(self, tensors):
         """self.lines with the updates of each optimizer's parameter group that can be
-        fused (see FusedUpdate) replaced by one call, where the first of them was."""
+        fused (see FusedUpdate) replaced by one call."""
         runs = {}   # (optimizer, group, dtype) -> line numbers
         for i, (optimizer, p, group, _, _) in self.updates.items():
             if (type(optimizer).update in FUSABLE and p._data.size <= FUSE_MAX
@@ -397,10 +397,11 @@ class Trace:
             params = ", ".join(self.updates[i][4][0] for i in run)
             grads = ", ".join(self.updates[i][4][1] for i in run)
             which = " ".join(tensors.get(id(self.updates[i][1]), "?") for i in run)
-            replaced[run[0]] = (f"{name}(({params},), ({grads},))",
+            # at the last one's place: the gradients are all made by then (maximize's -g)
+            replaced[run[-1]] = (f"{name}(({params},), ({grads},))",
                                 f"{type(optimizer).__name__}.step on {len(run)} parameters as "
                                 f"one flat array: {which}", "effect")
-            replaced.update((i, None) for i in run[1:])
+            replaced.update((i, None) for i in run[:-1])
         return [replaced.get(i, line) for i, line in enumerate(self.lines)
                 if replaced.get(i, line) is not None]
 
