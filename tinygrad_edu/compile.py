@@ -110,7 +110,7 @@ class Trace:
         self.permuted = {}   # name of a Permute's result -> (its input's name, dims)
         self.expanded = {}   # name of an Expand's result -> (its input's name, shape)
         self.keep = []       # every named array stays alive, so ids stay unique
-        self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad, "sum_rows": sum_rows,
+        self.env = {"np": np, "K": K, "ops": ops, "store_grad": store_grad,
                     "bump_version": bump_version, "wrap": wrap, "check_range": check_range}
         self.tensor_names = {}   # id(tensor) -> name bound in env (or an argument's)
         self.reads = []      # (name, tensor): name = tensor._data at the start
@@ -239,9 +239,9 @@ class Trace:
         self.emit(f"{name} = {code}", op.name + self.where(), "view" if op in VIEWS else "op")
 
     def sum_code(self, op, x, name, args, result):
-        """A Sum or SumTo written out for its shapes: the axes worked out now, and the
-        sum over the rows of a matrix as kernels.sum_ does it (a product with ones)
-        with the ones made once (sum_rows). None: the row's own code."""
+        """A Sum or SumTo written out for its shapes: the axes worked out now, and a sum
+        over a matrix's rows or an array's last axis as kernels.sum_ does it (a product
+        with ones) with the ones made once. None: the row's own code."""
         if op is ops.sum_to:
             lead = x.ndim - len(result.shape)
             axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(result.shape)
@@ -251,12 +251,18 @@ class Trace:
                 return f"np.reshape({name}, {result.shape})"
         else:
             (axes, keepdims), reshape = args, ""
-        if axes == (0,) and x.ndim == 2 and x.dtype.kind == "f":
-            ones = f"ones_{x.shape[0]}_{x.dtype.name}"
+        kernel = None   # the choice kernels.sum_ makes for these shapes
+        if x.dtype.kind == "f" and x.ndim >= 2:
+            if axes == (0,) and x.ndim == 2:
+                kernel, n = "K.sum_rows", x.shape[0]
+            elif axes == (x.ndim - 1,) and x.shape[-1] <= K.LAST_AXIS_MAX:
+                kernel, n = "K.sum_last", x.shape[-1]
+        if kernel is not None:
+            ones = f"ones_{n}_{x.dtype.name}"
             if ones not in self.env:
-                self.env[ones] = np.ones(x.shape[0], dtype=x.dtype)
+                self.env[ones] = np.ones(n, dtype=x.dtype)
                 self.env[ones].flags.writeable = False
-            return f"sum_rows({name}, {ones}, {keepdims}){reshape}"
+            return f"{kernel}({name}, {ones}, {keepdims}){reshape}"
         return f"K.sum_({name}, {axes}, {keepdims}){reshape}" if op is ops.sum_to else None
 
     def same_view(self, op, names, inputs, args, result):
@@ -497,15 +503,6 @@ def share_common(lines, outputs):
             seen.setdefault(call, name)
         out.append((code, comment, kind))
     return out
-
-
-def sum_rows(x, ones, keepdims):
-    """kernels.sum_(x, (0,), keepdims) for a float matrix, given ones(len(x)) made once:
-    the same product with ones (BLAS) when x is C-ordered, else the same reduce."""
-    if x.flags.c_contiguous:
-        s = ones @ x
-        return s.reshape(1, -1) if keepdims else s
-    return np.add.reduce(x, axis=(0,), keepdims=keepdims)
 
 
 # ufuncs whose every element is one correctly rounded operation: how the operands are

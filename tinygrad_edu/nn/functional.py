@@ -134,8 +134,7 @@ def max_shift(array, axis):
     (inf - inf is nan).
     """
     # through computed(): tg.compile recomputes the shift on every call
-    m = computed("np.max({0}, axis={1}, keepdims=True, initial=-np.inf)", array, axis)
-    return computed("np.where(np.isfinite({0}), {0}, 0)", m)
+    return computed("K.max_shift({0}, {1})", array, axis)
 
 
 def softmax(x, dim=-1):
