@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, cat, where, wrap
+from ..autograd import state
+from ..tensor import Tensor, cat, computed, python_constant, where, wrap
 from . import functional as F
 from . import init as nn_init
 from . import layers   # a module reference: layers is still importing when this file loads
@@ -59,7 +60,10 @@ def add_attention_mask(scores, attn_mask):
         # Added as 0 / -inf, as PyTorch's math path does: the same scores as where(mask,
         # scores, -inf), but backward passes the gradient straight through the Add instead
         # of masking it again (it is already 0 there: those softmax weights are exactly 0).
-        return scores + np.where(mask, 0.0, -np.inf).astype(scores.dtype)
+        # computed(): tg.compile writes this line into its program, so a mask that
+        # changes between calls is read anew instead of frozen
+        return scores + computed("np.where({0}, 0.0, -np.inf).astype({1})", mask,
+                                 scores.dtype)
     if isinstance(attn_mask, Tensor):
         return scores + attn_mask.to(scores.dtype)
     return scores + mask.astype(scores.dtype)   # astype copies
@@ -71,8 +75,10 @@ def safe_softmax(scores):
 
     The dead rows' scores are replaced by 0 *before* the softmax, so the division never
     sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan)."""
-    dead = np.all(scores._data == -np.inf, axis=-1, keepdims=True)
-    if not dead.any():
+    dead = computed("np.all({0} == -np.inf, axis=-1, keepdims=True)", scores._data)
+    # A compiled program can't branch on the data: a traced step always takes the guarded
+    # path, which gives the same values (and gradients) when no row is dead.
+    if state.recorder is None and not dead.any():
         return F.softmax(scores, -1)
     return where(dead, 0.0, F.softmax(where(dead, 0.0, scores), -1))
 
@@ -113,7 +119,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if attn_mask is not None:
             raise RuntimeError("scaled_dot_product_attention: an explicit attn_mask must "
                                "not be set when is_causal=True")
-        attn_mask = np.tril(np.ones((L, S), dtype=bool))
+        attn_mask = python_constant(np.tril(np.ones((L, S), dtype=bool)))   # from L, S alone
     if attn_mask is not None:
         scores = add_attention_mask(scores, attn_mask)
     weights = safe_softmax(scores)
