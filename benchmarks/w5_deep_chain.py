@@ -37,6 +37,30 @@ def forward_torch(n_ops):
 FORWARDS = {"tinygrad_edu": forward_tinygrad, "torch": forward_torch}
 
 
+def compiled_chain(n_ops):
+    """run() -> d out/dx: the chain and its backward as one tg.compile step.
+
+    A program replays one leaf's chain (a leaf made inside the step would be a new tensor
+    every call, which tg.compile refuses), so forward and backward are timed together."""
+    import tinygrad_edu as tg
+    x = tg.tensor(1.0, requires_grad=True)
+
+    def chain():
+        h = x
+        for i in range(n_ops):
+            h = h * SCALE if i % 2 == 0 else h + SHIFT
+        h.backward()
+        return x.grad
+
+    step = tg.compile(chain)
+
+    def run():
+        x.grad = None   # outside the step: the program checks on entry that .grad is None
+        return float(step().item())
+    run.compiled = step
+    return run
+
+
 def expected_grad(n_ops):
     """d out / d x = SCALE ** (number of multiplications)."""
     return SCALE ** ((n_ops + 1) // 2)
