@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: `python benchmarks/run.py`.
 
     --threads N      BLAS/OpenMP/torch threads for ALL engines (default 1)
-    --quick          fewer repeats and no 100k chain (about 20 s)
+    --quick          fewer repeats and no 100k chain (about 35 s)
     --malloc-tuned   re-run this script with glibc's malloc trim/mmap thresholds raised,
                      for all engines alike (see MALLOC_TUNED), and say so in the header
     --only w1 w3 ... run some workloads only (w1 w2 w2b w3 w5 w6 w7)

@@ -5,6 +5,7 @@ Measures forward and backward time separately, and the memory each graph
 node costs (tracemalloc: the graph held after the forward pass, and the peak
 over forward + backward, divided by the number of nodes). A recursive
 topological sort would raise RecursionError here; tinygrad_edu's is iterative.
+The compiled engine (compiled_chain) replays the whole chain as one NumPy program.
 """
 import gc
 import time
@@ -40,8 +41,10 @@ FORWARDS = {"tinygrad_edu": forward_tinygrad, "torch": forward_torch}
 def compiled_chain(n_ops):
     """run() -> d out/dx: the chain and its backward as one tg.compile step.
 
-    A program replays one leaf's chain (a leaf made inside the step would be a new tensor
-    every call, which tg.compile refuses), so forward and backward are timed together."""
+    The program is one function, so its forward and backward are timed together. The
+    leaf is made once, outside the step: one made inside would be a new tensor on every
+    call, which tg.compile refuses. Tracing 100,000 ops takes about 10x an eager step and
+    about 1.4 GB (two recorded calls and a 200,000-line program)."""
     import tinygrad_edu as tg
     x = tg.tensor(1.0, requires_grad=True)
 
