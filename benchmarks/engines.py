@@ -53,3 +53,24 @@ def assign(param, array):
         if param.shape != array.shape:
             raise ValueError(f"assign: shape {array.shape} for a parameter of shape {param.shape}")
         param.data = array.copy()
+
+
+def compiled_of(step):
+    """The tg.compile object behind a compiled engine's step (the step itself, or the
+    `.compiled` a wrapper carries)."""
+    return getattr(step, "compiled", step)
+
+
+def assert_replays(workload, steps):
+    """Raise unless every "compiled" engine in {engine: step} replays a program: a
+    tg.compile that fell back to eager would time the eager engine under another name.
+    Call it after the engines' first calls (the two traced ones)."""
+    for name, step in steps.items():
+        if "compiled" not in name:
+            continue
+        kinds = [e if isinstance(e, str) else type(e).__name__
+                 for e in compiled_of(step).cache.values()]
+        if "Program" not in kinds:
+            raise AssertionError(f"{workload}: {name} does not replay a program (cache: "
+                                 f"{kinds}); tg.compile fell back to eager, see its "
+                                 f"RuntimeWarning")

@@ -1,16 +1,18 @@
 """Run every benchmark and print one table: `python benchmarks/run.py`.
 
     --threads N      BLAS/OpenMP/torch threads for ALL engines (default 1)
-    --quick          fewer repeats and no 100k chain (about 20 s)
+    --quick          fewer repeats and no 100k chain (about 35 s)
     --malloc-tuned   re-run this script with glibc's malloc trim/mmap thresholds raised,
                      for all engines alike (see MALLOC_TUNED), and say so in the header
-    --only w1 w3 ... run some workloads only (w1 w2 w3 w5 w7)
+    --only w1 w3 ... run some workloads only (w1 w2 w2b w3 w5 w6 w7)
 
-Engines: tinygrad_edu, a hand-written NumPy reference (benchmarks/numpy_reference.py,
-the floor) and PyTorch eager (when installed), on the same data and weights. Each
-workload first checks that the engines compute the same losses, then times them in
-interleaved repeats and reports medians. Read the ratios; absolute times are for
-this machine only.
+Engines: tinygrad_edu, "tinygrad_edu compiled" (the same step through tg.compile,
+checked to replay its program), a hand-written NumPy reference
+(benchmarks/numpy_reference.py, the floor) and PyTorch eager (when installed), on the
+same data and weights. Each workload first checks that the engines compute the same
+losses, then times them in interleaved repeats and reports medians; its "trace" row is
+what the compiled engine's first two calls cost on a fresh step, against an eager step.
+Read the ratios; absolute times are for this machine only.
 """
 import argparse
 import os
@@ -23,6 +25,7 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # both thresholds keeps that memory in the process. The library never does
 # this on its own; this flag does it for every engine equally, in a new process
 # (glibc reads these variables at startup).
+WORKLOADS = ("w1", "w2", "w2b", "w3", "w5", "w6", "w7")   # suite.WORKLOADS' keys, in order
 MALLOC_TUNED = {"MALLOC_TRIM_THRESHOLD_": str(256 * 2 ** 20),
                 "MALLOC_MMAP_THRESHOLD_": str(32 * 2 ** 20)}   # 32 MiB: glibc's maximum
 
@@ -32,8 +35,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--malloc-tuned", action="store_true")
-    p.add_argument("--only", nargs="+", choices=("w1", "w2", "w3", "w5", "w6", "w7"),
-                   default=("w1", "w2", "w3", "w5", "w6", "w7"))
+    p.add_argument("--only", nargs="+", choices=tuple(WORKLOADS), default=tuple(WORKLOADS))
     return p.parse_args(argv)
 
 

@@ -35,24 +35,45 @@ def run_chain(h, ops):
     return h
 
 
-def autograd_chain(x, ops):
-    """Forward + backward from leaf `x` (tinygrad_edu or torch); returns
-    (sum of the output, gradient wrt the input) as NumPy."""
-    def run():
+def chain_step(x, ops):
+    """step() -> (sum of the output, x.grad): forward + backward from leaf `x`
+    (tinygrad_edu or torch), as tensors, so that tg.compile can trace it."""
+    def step():
         out = run_chain(x, ops).sum()
-        x.grad = None
         out.backward()
-        return out.item(), np.asarray(x.grad)
+        return out, x.grad
+    return step
+
+
+def autograd_chain(x, step):
+    """run() -> (sum of the output, gradient wrt the input) as NumPy, x.grad cleared first
+    (outside `step`: a compiled step checks on entry that .grad is None, as traced)."""
+    def run():
+        x.grad = None
+        out, grad = step()
+        return out.item(), np.asarray(grad)
     return run
 
 
 def tinygrad_chain(x0, ops):
     import tinygrad_edu as tg
-    return autograd_chain(tg.tensor(x0, requires_grad=True), ops)
+    x = tg.tensor(x0, requires_grad=True)
+    return autograd_chain(x, chain_step(x, ops))
+
+
+def compiled_chain(x0, ops):
+    """tinygrad_chain's step through tg.compile (its first two calls trace)."""
+    import tinygrad_edu as tg
+    x = tg.tensor(x0, requires_grad=True)
+    step = tg.compile(chain_step(x, ops))
+    run = autograd_chain(x, step)
+    run.compiled = step
+    return run
 
 
 def torch_chain(x0, ops):
-    return autograd_chain(torch.tensor(x0, requires_grad=True), ops)
+    x = torch.tensor(x0, requires_grad=True)
+    return autograd_chain(x, chain_step(x, ops))
 
 
 def numpy_forward(x0, ops):
@@ -68,7 +89,8 @@ def numpy_forward_backward(x0, ops):
     return run
 
 
-BUILDERS = {"tinygrad_edu": tinygrad_chain, "numpy fwd": numpy_forward,
+BUILDERS = {"tinygrad_edu": tinygrad_chain, "tinygrad_edu compiled": compiled_chain,
+            "numpy fwd": numpy_forward,
             "numpy fwd+bwd": numpy_forward_backward, "torch": torch_chain}
 
 

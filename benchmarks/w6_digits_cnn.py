@@ -72,7 +72,14 @@ def torch_step(X, y, weights, channels=CHANNELS, lr=1e-3):
                          torch.from_numpy(y))
 
 
-BUILDERS = {"tinygrad_edu": tinygrad_step, "torch": torch_step}
+def compiled_step(X, y, weights, channels=CHANNELS, lr=1e-3):
+    """tinygrad_step through tg.compile: calls 1 and 2 run eagerly and trace, then the program."""
+    import tinygrad_edu as tg
+    return tg.compile(tinygrad_step(X, y, weights, channels, lr))
+
+
+BUILDERS = {"tinygrad_edu": tinygrad_step, "tinygrad_edu compiled": compiled_step,
+            "torch": torch_step}
 
 
 def make_steps(engines, batch=64, channels=CHANNELS, seed=0):

@@ -127,27 +127,42 @@ def torch_model(config, arrays, dtype):
     return model
 
 
-def training_step(model, batches, to_tensor):
+def training_step(model, batches, to_tensor, compile_with=None):
     """step() for either engine: zero_grad, forward, loss, backward and an AdamW step, on
-    the batches in turn (to_tensor makes each array the engine's tensor)."""
+    the batches in turn (to_tensor makes each array the engine's tensor). The batch is an
+    argument of the inner train(x, y), so compile_with (tg.compile) can wrap it: a tensor
+    picked from a list inside a compiled step would be a different one on every call."""
     opt = model.configure_optimizer(LR, WEIGHT_DECAY)
     data = [(to_tensor(x), to_tensor(y)) for x, y in batches]
     count = [0]
 
-    def step():
-        x, y = data[count[0] % len(data)]
-        count[0] += 1
+    def train(x, y):
         opt.zero_grad()
         _, loss = model(x, y)
         loss.backward()
         opt.step()
         return loss
+    if compile_with is not None:
+        train = compile_with(train)
+
+    def step():
+        x, y = data[count[0] % len(data)]
+        count[0] += 1
+        return train(x, y)
+    if compile_with is not None:
+        step.compiled = train
     return step
 
 
 def tinygrad_step(model, batches):
     import tinygrad_edu as tg
     return training_step(model, batches, tg.tensor)
+
+
+def compiled_step(model, batches):
+    """tinygrad_step's train(x, y) through tg.compile (its first two calls trace)."""
+    import tinygrad_edu as tg
+    return training_step(model, batches, tg.tensor, compile_with=tg.compile)
 
 
 def torch_step(model, batches):
@@ -163,15 +178,17 @@ def make_steps(engines, batch=16, config=None, vocab_size=65, dtype=np.float32, 
     batches = make_batches(n_batches, batch, config["block_size"], vocab_size, seed)
     steps = {}
     for name in engines:
-        if name == "tinygrad_edu":
+        if name in ("tinygrad_edu", "tinygrad_edu compiled"):
             model = tinygrad_model(dict(config, dtype=dtype), seed + 1)
-            steps[name] = tinygrad_step(model, batches)
+            build = tinygrad_step if name == "tinygrad_edu" else compiled_step
+            steps[name] = build(model, batches)
         elif name == "torch":
             model = torch_model(config, arrays, {np.float32: torch.float32,
                                                  np.float64: torch.float64}[dtype])
             steps[name] = torch_step(model, batches)
         else:
-            raise ValueError(f"W7: no engine {name!r} (tinygrad_edu, torch)")
+            raise ValueError(f"W7: no engine {name!r} (tinygrad_edu, tinygrad_edu "
+                             f"compiled, torch)")
     return steps
 
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, numpy_reference, w1_deep_batchnorm_mlp, w2_mnist_mlp  # noqa: E402
 from benchmarks import w3_op_overhead, w5_deep_chain, w6_digits_cnn, w7_char_gpt  # noqa: E402
-from benchmarks.engines import to_float  # noqa: E402
+from benchmarks.engines import assert_replays, to_float  # noqa: E402
 
 
 def losses(steps, n=3):
@@ -24,9 +24,12 @@ def losses(steps, n=3):
 
 
 def test_w1_tinygrad_matches_numpy_reference_over_three_adam_steps():
-    got = losses(w1_deep_batchnorm_mlp.make_steps(["tinygrad_edu", "numpy"], n=32,
-                                                  dims=(2, 6, 5, 3)))
+    steps = w1_deep_batchnorm_mlp.make_steps(["tinygrad_edu", "tinygrad_edu compiled", "numpy"],
+                                             n=32, dims=(2, 6, 5, 3))
+    got = losses(steps)
     assert np.allclose(got["tinygrad_edu"], got["numpy"], rtol=1e-12, atol=0)
+    assert got["tinygrad_edu compiled"] == got["tinygrad_edu"]
+    assert_replays("W1", steps)
     assert got["numpy"][2] < got["numpy"][0]   # Adam is actually descending
 
 
@@ -37,36 +40,45 @@ def test_w1_torch_matches_too():
 
 
 def test_w2_float32_engines_agree():
-    engines = ["tinygrad_edu", "numpy"]
+    engines = ["tinygrad_edu", "tinygrad_edu compiled", "numpy"]
     try:
         import torch  # noqa: F401
         engines.append("torch")
     except ImportError:
         pass
-    got = losses(w2_mnist_mlp.make_steps(engines, batch=8, dims=(20, 16, 5)), n=2)
+    steps = w2_mnist_mlp.make_steps(engines, batch=8, dims=(20, 16, 5))
+    got = losses(steps, n=3)
     for name in engines[1:]:
         assert np.allclose(got[name], got["tinygrad_edu"], rtol=2e-5, atol=0), name
     common.check_losses("W2", got, rtol=2e-5)
+    assert got["tinygrad_edu compiled"] == got["tinygrad_edu"]   # replays are bit for bit
+    assert_replays("W2", steps)
 
 
 def test_w6_cnn_engines_agree_and_descend():
-    engines = ["tinygrad_edu"]
+    engines = ["tinygrad_edu", "tinygrad_edu compiled"]
     try:
         import torch  # noqa: F401
         engines.append("torch")
     except ImportError:
         pass
-    got = losses(w6_digits_cnn.make_steps(engines, batch=8, channels=(2, 3)))
+    steps = w6_digits_cnn.make_steps(engines, batch=8, channels=(2, 3))
+    got = losses(steps)
     common.check_losses("W6", got, rtol=2e-5)
+    assert got["tinygrad_edu compiled"] == got["tinygrad_edu"]
+    assert_replays("W6", steps)   # float32 BatchNorm2d: its scalar constants are shared
     assert got["tinygrad_edu"][2] < got["tinygrad_edu"][0]
 
 
 def test_w7_gpt_engines_agree_in_float32():
     pytest.importorskip("torch")
     tiny = dict(block_size=8, n_layer=1, n_head=2, n_embd=16)
-    got = losses(w7_char_gpt.make_steps(["tinygrad_edu", "torch"], batch=4, config=tiny,
-                                        vocab_size=11, n_batches=1), n=3)
+    steps = w7_char_gpt.make_steps(["tinygrad_edu", "tinygrad_edu compiled", "torch"], batch=4,
+                                   config=tiny, vocab_size=11, n_batches=1)
+    got = losses(steps, n=3)
     common.check_losses("W7", got, rtol=1e-5)
+    assert got["tinygrad_edu compiled"] == got["tinygrad_edu"]
+    assert_replays("W7", steps)
     assert got["tinygrad_edu"][2] < got["tinygrad_edu"][0]   # the same batch: AdamW descends
 
 
@@ -75,7 +87,7 @@ def test_w7_tinygrad_step_runs_without_torch():
     step = w7_char_gpt.make_steps(["tinygrad_edu"], batch=2, config=tiny, vocab_size=5)
     loss = step["tinygrad_edu"]()
     assert loss.dtype == np.float32 and np.isfinite(loss.item())
-    with pytest.raises(ValueError, match="W7: no engine 'numpy'"):
+    with pytest.raises(ValueError, match="W7: no engine 'numpy' .*tinygrad_edu compiled"):
         w7_char_gpt.make_steps(["numpy"], config=tiny)
 
 
@@ -97,15 +109,18 @@ def test_numpy_reference_gradients_match_finite_differences():
 
 
 def test_w3_chain_outputs_and_gradients_agree():
-    engines = ["tinygrad_edu", "numpy fwd", "numpy fwd+bwd"]
+    engines = ["tinygrad_edu", "tinygrad_edu compiled", "numpy fwd", "numpy fwd+bwd"]
     try:
         import torch  # noqa: F401
         engines.append("torch")
     except ImportError:
         pass
-    results = w3_op_overhead.check(w3_op_overhead.make_runs(engines, n_ops=12, shape=(3, 3)))
+    runs = w3_op_overhead.make_runs(engines, n_ops=12, shape=(3, 3))
+    for _ in range(3):   # the compiled engine: two traced calls, then its program
+        results = w3_op_overhead.check(runs)
     assert results["numpy fwd"][1] is None
     assert results["tinygrad_edu"][1].shape == (3, 3)
+    assert_replays("W3", runs)
 
 
 def test_w3_check_catches_a_wrong_engine():
@@ -143,15 +158,16 @@ def test_run_py_quick_prints_its_settings_and_a_table():
     assert "threads: 1 for every engine" in out.stdout
     assert "malloc: tuned: MALLOC_TRIM_THRESHOLD_=" in out.stdout
     assert "W3 500-op chain" in out.stdout and "us/op fwd+bwd" in out.stdout
+    assert "tinygrad_edu compiled" in out.stdout and "trace: 1st+2nd call" in out.stdout
 
 
-@pytest.mark.parametrize("workload", ["w1", "w2", "w6", "w7"])
+@pytest.mark.parametrize("workload", ["w1", "w2", "w2b", "w6", "w7"])
 def test_engines_that_disagree_are_never_timed(monkeypatch, workload):
     from benchmarks import suite
-    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp, "w6": w6_digits_cnn,
-              "w7": w7_char_gpt}[workload]
-    monkeypatch.setattr(module, "make_steps", lambda engines: {"tinygrad_edu": lambda: 1.0,
-                                                               "numpy": lambda: 1.5})
+    module = {"w1": w1_deep_batchnorm_mlp, "w2": w2_mnist_mlp, "w2b": w2_mnist_mlp,
+              "w6": w6_digits_cnn, "w7": w7_char_gpt}[workload]
+    monkeypatch.setattr(module, "make_steps", lambda engines, **sizes: {
+        "tinygrad_edu": lambda: 1.0, "numpy": lambda: 1.5})
     timed = []
     monkeypatch.setattr(suite, "interleaved_medians", lambda *a, **k: timed.append(a))
     with pytest.raises(AssertionError, match="loss 0 differs between tinygrad_edu"):

@@ -1421,6 +1421,9 @@ def scalar_constant(x, dtype):
             if len(cache) > 4096:   # e.g. a learning rate that changes every step
                 cache.clear()
             cache[x] = t
+            # also under the value the dtype holds (float32(0.1).item() != 0.1): that is
+            # how compile.shared_scalar recognises the constant on a later traced call
+            cache.setdefault(array.item(), t)
     return t
 
 

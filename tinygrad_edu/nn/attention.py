@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..autograd import state
 from ..tensor import Tensor, cat, computed, private_copy, python_constant, where, wrap
 from . import functional as F
 from . import init as nn_init
@@ -72,11 +73,13 @@ def safe_softmax(scores):
     zero weights instead of 0/0 = nan: PyTorch's math path (_safe_softmax) does this.
 
     The dead rows' scores are replaced by 0 *before* the softmax, so the division never
-    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan).
-    The two wheres are taken whether or not a row is dead (where none is they pass every
-    value and gradient through unchanged): a compiled step, which follows one sequence of
-    operations, then gets the dead rows of each call's masks right."""
+    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan)."""
     dead = computed("np.all({0} == -np.inf, axis=-1, keepdims=True)", scores._data)
+    # A compiled program can't branch on the data: a traced step always takes the guarded
+    # path, which gives the same values and gradients bit for bit when no row is dead
+    # (both wheres then pass everything through), so eager keeps the shorter one.
+    if state.recorder is None and not dead.any():
+        return F.softmax(scores, -1)
     return where(dead, 0.0, F.softmax(where(dead, 0.0, scores), -1))
 
 
@@ -116,7 +119,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if attn_mask is not None:
             raise RuntimeError("scaled_dot_product_attention: an explicit attn_mask must "
                                "not be set when is_causal=True")
-        attn_mask = python_constant(np.tril(np.ones((L, S), dtype=bool)))
+        attn_mask = python_constant(np.tril(np.ones((L, S), dtype=bool)))   # from L, S alone
     if attn_mask is not None:
         scores = add_attention_mask(scores, attn_mask)
     weights = safe_softmax(scores)
