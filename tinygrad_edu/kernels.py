@@ -115,20 +115,25 @@ def add_rows_at(out, rows, g):
 def distinct_positions(index):
     """True when a tuple of integer arrays can't name a position twice because, for every
     axis of their broadcast shape, one of them is an arange along that axis and constant
-    along the others (np.indices(..., sparse=True), as cross-entropy picks its classes)."""
-    if not isinstance(index, tuple):
+    along the others (np.indices(..., sparse=True), as cross-entropy picks its classes).
+    A few us: it runs on every backward of such an index."""
+    if type(index) is not tuple or not index:
         return False
-    arrays = [p for p in index if isinstance(p, np.ndarray)]
-    if len(arrays) != len(index) or any(p.dtype.kind not in "iu" for p in arrays):
-        return False
-    shape = np.broadcast_shapes(*(p.shape for p in arrays))
+    for p in index:
+        if (type(p) is not np.ndarray or p.dtype.kind not in "iu" or p.ndim != index[0].ndim
+                or not p.size):
+            return False
+    ndim = index[0].ndim
+    full = [max(p.shape[k] for p in index) for k in range(ndim)]
     covered = set()
-    for p in arrays:
-        axes = [k for k, n in enumerate(p.shape) if n != 1]
-        if (len(axes) == 1 and p.ndim == len(shape) and p.shape[axes[0]] == shape[axes[0]]
-                and np.array_equal(p.reshape(-1), np.arange(p.size))):
-            covered.add(axes[0])
-    return len(covered) == len(shape) and len(shape) > 0
+    for p in index:
+        axes = [k for k in range(ndim) if p.shape[k] != 1]
+        if len(axes) == 1 and p.shape[axes[0]] == full[axes[0]]:
+            flat = p.reshape(-1)   # n increasing integers from 0 to n - 1: arange(n)
+            if (flat[0] == 0 and flat[-1] == flat.size - 1
+                    and np.count_nonzero(flat[1:] > flat[:-1]) == flat.size - 1):
+                covered.add(axes[0])
+    return ndim > 0 and len(covered) == ndim
 
 
 def is_basic_index(index):
