@@ -366,6 +366,26 @@ def test_a_call_repeated_on_the_same_arrays_is_made_once():
     assert len(calls) == len(set(calls))
 
 
+def test_broadcasts_repeated_into_full_arrays_equal_eager_and_are_made_once():
+    # batch 640 x 8 features: big enough for Trace.stretched (a bias, BatchNorm's mean,
+    # 1/std and weight repeated to (640, 8) instead of broadcast by each ufunc)
+    data = batches(5, (640, 4))
+    m1, o1, l1, g1, _ = run(lambda ps: tg.optim.Adam(ps, lr=1e-2), F.cross_entropy, data, False)
+    m2, o2, l2, g2, fn = run(lambda ps: tg.optim.Adam(ps, lr=1e-2), F.cross_entropy, data, True)
+    np.testing.assert_array_equal(l1, l2)
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(a, b)
+    for (k, a), (_, b) in zip(m1.state_dict().items(), m2.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    lines = fn.source.splitlines()
+    repeats = [line.split(" = ")[0].strip() for line in lines if "# broadcast, repeated" in line]
+    assert repeats
+    uses = sum(line.count(name + " ") + line.count(name + ",") + line.endswith(name)
+               for name in repeats for line in lines if "# broadcast, repeated" not in line
+               and not line.strip().startswith("del "))
+    assert uses > len(repeats)   # e.g. 1/std: one repeat, read in forward and backward
+
+
 def test_returned_intermediates_and_views_are_not_overwritten_by_later_calls():
     """Nothing of one call's results is reused by the next: a returned intermediate, a
     view of one, and the loss keep their values across later calls."""
