@@ -158,7 +158,7 @@ def test_run_py_quick_prints_its_settings_and_a_table():
     assert "threads: 1 for every engine" in out.stdout
     assert "malloc: tuned: MALLOC_TRIM_THRESHOLD_=" in out.stdout
     assert "W3 500-op chain" in out.stdout and "us/op fwd+bwd" in out.stdout
-    assert "tinygrad_edu compiled" in out.stdout and "trace: 1st+2nd call" in out.stdout
+    assert "tinygrad_edu compiled" in out.stdout and "trace: 1st, 2nd call" in out.stdout
 
 
 @pytest.mark.parametrize("workload", ["w1", "w2", "w2b", "w6", "w7"])
