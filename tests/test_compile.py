@@ -122,7 +122,7 @@ def test_changed_training_flag_retraces():
     model.eval()
     x, y = data[3]
     program = next(iter(fn.cache.values()))
-    assert not program.ready()   # the guard sees model.training change
+    assert "training is now False" in program.unready()   # the guard sees it change
 
 
 def test_item_inside_fn_falls_back_to_eager_with_a_warning():
@@ -488,3 +488,28 @@ def test_a_parameter_given_another_shape_retraces_instead_of_replaying():
     eager = (tg.matmul(x, model.weight.T) + model.bias).sum().item()
     assert step(x).item() == pytest.approx(eager)
     assert model.bias.grad.shape == (1,) and model.bias.shape == (1,)
+
+
+def test_a_grad_cleared_by_hand_inside_fn_warns_and_goes_eager_instead_of_retracing():
+    tg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    data = batches(8, (4, 3), classes=2)
+
+    def step(x, y):
+        for p in model.parameters():
+            p.grad = None            # not seen by the trace: every program is dropped
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        with tg.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+        return loss
+
+    fn = tg.compile(step)
+    eager_model = nn.Linear(3, 2)
+    eager_model.load_state_dict(model.state_dict())
+    with pytest.warns(RuntimeWarning, match="traced 3 times without a replay.*zero_grad"):
+        losses = [fn(x, y).item() for x, y in data]
+    assert fn.cache[next(iter(fn.cache))] == "eager"
+    model.load_state_dict(eager_model.state_dict())
+    assert losses == [step(x, y).item() for x, y in data]

@@ -70,6 +70,7 @@ from .autograd import state, bump_version, store_grad as eager_store_grad
 from .tensor import Tensor, wrap, check_range, _constants
 
 CACHE_SIZE = 8   # traced signatures kept per compiled function
+RETRACES = 3     # programs dropped in a row, without a replay, before a signature goes eager
 
 
 class Untraceable(Exception):
@@ -606,6 +607,7 @@ class Compiled:
     def __init__(self, fn):
         self.fn = fn
         self.cache = {}        # signature -> Program, Trace (to verify) or "eager"
+        self.invalidated = {}  # signature -> programs dropped since its last replay
         self.source = None
         self.__name__ = getattr(fn, "__name__", "step")
         self.__doc__ = getattr(fn, "__doc__", None)
@@ -616,8 +618,19 @@ class Compiled:
             return self.fn(*args)   # inside another trace, or detect_anomaly: eager
         key = signature(args)
         entry = self.cache.get(key)
-        if isinstance(entry, Program) and entry.ready():
-            return entry(*args)
+        if isinstance(entry, Program):
+            why = entry.unready()
+            if why is None:
+                self.invalidated.pop(key, None)
+                return entry(*args)
+            # a guard that fails again and again, with no replay between (the step itself
+            # undoes what the program needs): tracing every call is slower than eager
+            self.invalidated[key] = self.invalidated.get(key, 0) + 1
+            if self.invalidated[key] >= RETRACES:
+                warnings.warn(f"tg.compile({self.__name__}): traced {RETRACES} times without "
+                              f"a replay, so this step now runs eagerly: {why}",
+                              RuntimeWarning, stacklevel=2)
+                self.cache[key] = entry = "eager"
         if entry == "eager":
             return self.fn(*args)
         if len(self.cache) >= CACHE_SIZE and key not in self.cache:
@@ -678,21 +691,24 @@ class Program:
         self.tensors = [(t, t._data.shape, t._data.dtype) for t in namespace.values()
                         if isinstance(t, Tensor)]
 
-    def ready(self):
-        """The guards: what the trace took for granted still holds."""
+    def unready(self):
+        """None while what the trace took for granted (the guards) still holds, else what
+        changed."""
         for t, shape, dtype in self.tensors:
             if t._data.shape != shape or t._data.dtype != dtype:
-                return False
+                return f"a tensor of shape {shape} ({dtype}) now has {t._data.shape} ({t.dtype})"
         for m, training in self.modules:
             if m.training != training:
-                return False
+                return f"{type(m).__name__}.training is now {m.training}"
         for opt, p, s in self.optimizer_states:
             if opt.state.get(p) is not s:
-                return False
+                return f"{type(opt).__name__}'s state of a parameter was replaced"
         for t in self.grad_none:
             if t.grad is not None:
-                return False
-        return True
+                return ("a .grad the step found None is set on entry: clear it with "
+                        "opt.zero_grad() or model.zero_grad() inside fn (a hand-written "
+                        "`p.grad = None` is not seen)")
+        return None
 
     def __call__(self, *args):
         outputs = self.run(*args)
