@@ -756,7 +756,7 @@ class FusedUpdate:
             return [flat[part].reshape(shape) for part, shape in zip(parts, shapes)]
         self.param, self.grad = np.empty(ends[-1], dtype), np.empty(ends[-1], dtype)
         self.param_views = views(self.param)
-        self.flat, self.arrays, self.counters = {}, [], []
+        self.flat, self.links, self.counters = {}, [], []   # links: (state, key, view)
         for k, v in self.states[0].items():
             if isinstance(v, np.ndarray) and all(
                     isinstance(s.get(k), np.ndarray) and s[k].shape == shape
@@ -767,32 +767,33 @@ class FusedUpdate:
                     for s, view in zip(self.states, parts_k):
                         np.copyto(view, s[k])
                         s[k] = view
-                    self.arrays.append((k, parts_k))
+                        self.links.append((s, k, view))
             else:
                 self.counters.append(k)
 
     def __call__(self, params, grads):
         if self.flat is None:
             self.bind()
-        states = self.states
+        states, flat = self.states, self.flat
         for k in self.counters:
             value = states[0][k]
-            if any(type(s[k]) is not type(value) or s[k] != value for s in states[1:]):
-                return self.separately(params, grads)
-            self.flat[k] = value
-        for k, views in self.arrays:
-            for s, view in zip(states, views):
-                if s[k] is not view:
-                    np.copyto(view, s[k])
-                    s[k] = view
+            for s in states:
+                if s[k] != value or type(s[k]) is not type(value):
+                    return self.separately(params, grads)
+            flat[k] = value
+        for s, k, view in self.links:
+            if s[k] is not view:
+                np.copyto(view, s[k])
+                s[k] = view
         np.concatenate(params, axis=None, out=self.param)
         np.concatenate(grads, axis=None, out=self.grad)
-        self.optimizer.update(self.param, self.grad, self.group, self.flat)
+        self.optimizer.update(self.param, self.grad, self.group, flat)
         for p, view in zip(params, self.param_views):
             np.copyto(p, view)
         for k in self.counters:
+            value = flat[k]
             for s in states:
-                s[k] = self.flat[k]
+                s[k] = value
         for t in self.tensors:
             bump_version(t)
 
