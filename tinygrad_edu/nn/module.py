@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd import state, version_owner
-from ..tensor import Tensor, init
+from ..tensor import Tensor, check_device, init, is_device
 
 
 class Parameter(Tensor):
@@ -243,6 +243,56 @@ class Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """PyTorch's Module.to(dtype), to(device), to(device, dtype), to(tensor): every
+        floating-point parameter and buffer (and .grad) cast to dtype, in place: the same
+        Parameter objects, so an optimizer made before holds them still (its state keeps
+        its dtype, as in PyTorch: make the optimizer after). Integer buffers
+        (num_batches_tracked) stay as they are. Returns self. The only device is "cpu"."""
+        if len(args) > 2:
+            raise TypeError(f"Module.to: expected at most a device and a dtype, got "
+                            f"{len(args)} arguments")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        check_device(device, "Module.to")
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t._data.astype(dtype)
+                if t.grad is not None:
+                    t.grad.data = t.grad._data.astype(dtype)
+        return self
+
+    def double(self):
+        """Floating-point parameters and buffers as float64 (in place); returns self."""
+        return self.to(np.float64)
+
+    def float(self):
+        """Floating-point parameters and buffers as float32 (in place); returns self."""
+        return self.to(np.float32)
+
+    def half(self):
+        """Floating-point parameters and buffers as float16 (in place); returns self."""
+        return self.to(np.float16)
+
+    def cpu(self):
+        """self: parameters already live on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Refused: tinygrad_edu computes with NumPy on the CPU only."""
+        check_device("cuda" if device is None else device, "Module.cuda")
 
     # --- state ---------------------------------------------------------------------
 
