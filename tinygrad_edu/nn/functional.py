@@ -498,12 +498,13 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
         var = (centered * centered).mean(axes, keepdims=True)   # biased, as PyTorch
         if running_mean is not None:
             # Tensor ops (off the graph) rather than NumPy on ._data: the same arithmetic,
-            # and tg.compile sees it
+            # and tg.compile sees it. Under no_grad nothing is recorded, so no detach()
+            # is needed (each one is a tensor more per statistic, in every training step).
             with no_grad():
-                batch_mean = mean.detach().reshape(-1)
-                batch_var = var.detach().reshape(-1) * (n / (n - 1))
-                running_mean.data = (1 - momentum) * running_mean.detach() + momentum * batch_mean
-                running_var.data = (1 - momentum) * running_var.detach() + momentum * batch_var
+                batch_mean = mean.reshape(-1)
+                batch_var = var.reshape(-1) * (n / (n - 1))
+                running_mean.data = (1 - momentum) * running_mean + momentum * batch_mean
+                running_var.data = (1 - momentum) * running_var + momentum * batch_var
     else:
         if running_mean is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")

@@ -125,8 +125,9 @@ class BatchNorm1d(Module):
                              f"{x.shape}; use a larger batch or call .eval()")
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            # a Tensor op, not NumPy on ._data: the same sum, and tg.compile sees it
-            self.num_batches_tracked.data = self.num_batches_tracked.detach() + 1
+            # a Tensor op, not NumPy on ._data: the same sum, and tg.compile sees it (an
+            # int64 buffer never requires grad, so the sum is off the graph: no detach())
+            self.num_batches_tracked.data = self.num_batches_tracked + 1
             if momentum is None:   # cumulative moving average of all batches so far
                 momentum = 1.0 / int(self.num_batches_tracked._data)
         # Without tracked statistics the running tensors are None: batch statistics
