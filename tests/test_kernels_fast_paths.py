@@ -67,3 +67,10 @@ def test_scatter_add_equals_np_add_at(index):
 def test_scatter_add_out_of_bounds_still_raises():
     with pytest.raises(IndexError):
         K.scatter_add(np.ones(3), (np.arange(3), np.array([0, 5, 1])), (3, 3))
+
+
+def test_ones_vectors_are_shared_and_read_only():
+    a = K.ones(7, np.dtype(np.float32))
+    assert a is K.ones(7, np.dtype(np.float32)) and a.dtype == np.float32 and not a.flags.writeable
+    np.testing.assert_array_equal(a, np.ones(7))
+    assert K.ones(7, np.dtype(np.float64)) is not a

@@ -286,9 +286,7 @@ class Trace:
                 kernel, n = "K.sum_last", x.shape[-1]
         if kernel is not None:
             ones = f"ones_{n}_{x.dtype.name}"
-            if ones not in self.env:
-                self.env[ones] = np.ones(n, dtype=x.dtype)
-                self.env[ones].flags.writeable = False
+            self.env[ones] = K.ones(n, x.dtype)
             return f"{kernel}({name}, {ones}, {keepdims}){reshape}"
         return f"K.sum_({name}, {axes}, {keepdims}){reshape}" if op is ops.sum_to else None
 
