@@ -13,8 +13,7 @@ import math
 
 import numpy as np
 
-from ..autograd import state
-from ..tensor import Tensor, cat, computed, private_copy, python_constant, where, wrap
+from ..tensor import Tensor, cat, computed, private_copy, python_constant, wrap
 from . import functional as F
 from . import init as nn_init
 from . import layers   # a module reference: layers is still importing when this file loads
@@ -72,15 +71,18 @@ def safe_softmax(scores):
     """softmax over the last axis, with rows that are all -inf (every key masked) giving
     zero weights instead of 0/0 = nan: PyTorch's math path (_safe_softmax) does this.
 
-    The dead rows' scores are replaced by 0 *before* the softmax, so the division never
-    sees 0/0 and no nan reaches the gradient either (where() would pass 0 * nan = nan)."""
-    dead = computed("np.all({0} == -np.inf, axis=-1, keepdims=True)", scores._data)
-    # A compiled program can't branch on the data: a traced step always takes the guarded
-    # path, which gives the same values and gradients bit for bit when no row is dead
-    # (both wheres then pass everything through), so eager keeps the shorter one.
-    if state.recorder is None and not dead.any():
-        return F.softmax(scores, -1)
-    return where(dead, 0.0, F.softmax(where(dead, 0.0, scores), -1))
+    e = exp(scores - m) with m the row's max (0 where it is not finite), s = sum(e). A row
+    with a finite max has s >= 1 (its max contributes e^0 = 1); a row of -inf has e = 0
+    and s = 0 exactly. So weights = e / (s + [s == 0]) is softmax bit for bit where any
+    key takes part (s + 0 = s), and 0 / 1 = 0 in a dead row, whose gradient is 0 too (it
+    flows through e = 0, never through a 0/0). The [s == 0] is a (..., L, 1) constant:
+    no pass over the scores' size, where masking them before and after the softmax
+    (np.where twice forward, twice backward) costs four."""
+    shifted = scores - F.max_shift(scores._data, scores.ndim - 1)
+    e = shifted.exp()
+    s = e.sum(-1, keepdims=True)
+    dead = wrap(computed("({0} == 0).astype({1})", s._data, s.dtype))
+    return e * (s + dead).reciprocal()
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,

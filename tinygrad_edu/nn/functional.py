@@ -392,16 +392,23 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and t.shape != shape:
             raise ValueError(f"layer_norm: {name} of shape {t.shape} must have "
                              f"normalized_shape {shape}")
-    axes = tuple(range(input.ndim - k, input.ndim))
-    mean = input.mean(axes, keepdims=True)
-    centered = input - mean
-    var = (centered * centered).mean(axes, keepdims=True)
+    # As a matrix (samples, features): the same statistics, but the weight's and bias's
+    # gradients are then sums over the rows of a matrix (one BLAS product with ones)
+    # instead of a reduction over several leading axes (NumPy's, ~8x slower for
+    # (16, 32, 64)).
+    n = math.prod(shape)
+    x = input.reshape(math.prod(input.shape[:input.ndim - k]), n)
+    mean = x.mean(1, keepdims=True)
+    # x + (-mean) rather than x - mean: the same values (IEEE), and backward negates the
+    # (samples, 1) gradient of the mean instead of the (samples, features) one
+    centered = x + -mean
+    var = (centered * centered).mean(1, keepdims=True)
     out = centered * (var + eps) ** -0.5
     if weight is not None:
-        out = out * weight
+        out = out * weight.reshape(n)
     if bias is not None:
-        out = out + bias
-    return out
+        out = out + bias.reshape(n)
+    return out.reshape(input.shape)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
