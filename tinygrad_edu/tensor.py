@@ -254,7 +254,12 @@ class Tensor:
     def contiguous(self):
         """self if its memory is in row-major order, else a copy (as PyTorch: writing into
         the result of contiguous() of a transposed tensor doesn't change the original)."""
-        return self if self._data.flags.c_contiguous else self.clone()
+        if self._data.flags.c_contiguous:
+            return self
+        # NumPy's reshape of a strided array is a row-major copy: on the graph as a
+        # reshape to one axis and back, whose backward passes views (clone's ufunc would
+        # keep the strided layout, and cost a pass each way)
+        return self.reshape(-1).reshape(self.shape)
 
     def data_ptr(self):
         """The address of the first element."""
@@ -389,7 +394,9 @@ class Tensor:
     def clone(self):
         """A copy with its own memory; on the graph (the gradient passes through unchanged)."""
         if self.requires_grad and state.grad_enabled:
-            return self * 1   # exact for every value, -0.0 and nan included
+            # exact for every value (-0.0 - 0.0 is -0.0; nan stays nan), and its backward
+            # passes the gradient on as it is, where * 1 would multiply it again
+            return self - 0
         return wrap(self._data.copy())
 
     def t(self):
