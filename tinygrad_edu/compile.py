@@ -57,6 +57,7 @@ dtypes or non-tensor arguments, grad mode, a module's `training` flag, or an
 optimizer's state object differ from the trace.
 """
 import builtins
+import math
 import os
 import re
 import sys
@@ -251,9 +252,9 @@ class Trace:
         (960, 16) arrays 6; the repeat is made once for all the lines that stretch that
         array so (share_common), e.g. BatchNorm's 1/std, used in forward and backward.
         Each element still meets the same element: the same values."""
-        size = int(np.prod(full))
+        size = math.prod(full)
         if tuple(shape) == tuple(full) or full[-1] > STRETCH_MAX or size < STRETCH_MIN \
-                or int(np.prod(shape)) * 4 > size:
+                or math.prod(shape) * 4 > size:
             return name
         padded = (1,) * (len(full) - len(shape)) + tuple(shape)
         axes = [k for k, (n, m) in enumerate(zip(padded, full)) if n != m]
