@@ -74,3 +74,18 @@ def test_ones_vectors_are_shared_and_read_only():
     assert a is K.ones(7, np.dtype(np.float32)) and a.dtype == np.float32 and not a.flags.writeable
     np.testing.assert_array_equal(a, np.ones(7))
     assert K.ones(7, np.dtype(np.float64)) is not a
+
+
+@pytest.mark.parametrize("shape, axis", [
+    ((64, 32, 16), (0, 2)), ((4, 3, 5, 6), (0, 2, 3)), ((4, 3, 5, 6), (0, 1, 3)),
+    ((4, 3, 5), (0, 1)), ((4, 3, 5), (1, 2)), ((4, 3, 5, 2), (0, 3)), ((2, 3, 2000), (0, 2)),
+    ((4, 3, 5), (0, 1, 2)), ((4, 1, 5), (0, 2))])
+@pytest.mark.parametrize("keepdims", [True, False])
+def test_sums_over_outer_axes_match_numpy(shape, axis, keepdims):
+    x = np.random.default_rng(3).normal(size=shape).astype(np.float32)
+    got = K.sum_(x, axis, keepdims)
+    want = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    n = x.size // max(want.size, 1)
+    bound = n * np.finfo(np.float32).eps * np.abs(x).sum(axis=axis, keepdims=keepdims)
+    assert np.all(np.abs(got - want) <= bound)

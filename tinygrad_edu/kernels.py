@@ -34,12 +34,37 @@ def sum_(x, axis, keepdims):
     sums in 3 us instead of 14. Softmax sums over a short last axis, which NumPy reduces
     at ~25 ns a row: x @ ones(3) takes 4 us for 960 rows instead of 26.
     """
-    if x.dtype.kind == "f" and x.ndim >= 2:
+    if x.dtype.kind == "f" and x.ndim >= 2 and axis is not None:
         if axis == (0,) and x.ndim == 2:
             return sum_rows(x, ones(x.shape[0], x.dtype), keepdims)
         if axis == (x.ndim - 1,) and x.shape[-1] <= LAST_AXIS_MAX:
             return sum_last(x, ones(x.shape[-1], x.dtype), keepdims)
+        if x.flags.c_contiguous and len(axis) > 1:
+            outer = sum_outer(x, axis, keepdims)
+            if outer is not None:
+                return outer
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+
+def sum_outer(x, axis, keepdims):
+    """A C-ordered float array summed over its first and last axes (BatchNorm2d's
+    statistics and bias gradients: (N, C, H*W) over (0, 2)) as two products with ones:
+    60 us for (64, 32, 16) in NumPy's reduce, 5 this way. None for other axes."""
+    axis = tuple(sorted(axis))
+    a = next((i for i, k in enumerate(axis) if k != i), len(axis))   # leading axes 0..a-1
+    b = x.ndim - (len(axis) - a)                                     # trailing axes b..
+    if axis[a:] != tuple(range(b, x.ndim)) or a > b:
+        return None
+    lead, middle, trail = (math.prod(x.shape[:a]), math.prod(x.shape[a:b]),
+                           math.prod(x.shape[b:]))
+    if trail > LAST_AXIS_MAX:
+        return None
+    s = x.reshape(lead, middle * trail)
+    s = ones(lead, x.dtype) @ s if lead > 1 else s.reshape(middle * trail)
+    s = s.reshape(middle, trail) @ ones(trail, x.dtype) if trail > 1 else s.reshape(middle)
+    shape = tuple(1 if i in axis else n for i, n in enumerate(x.shape)) if keepdims \
+        else x.shape[a:b]
+    return s.reshape(shape)
 
 
 _ones = {}   # (n, dtype) -> a read-only vector of ones: a W1 step sums 23 times over 960 rows
