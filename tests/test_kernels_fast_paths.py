@@ -79,7 +79,7 @@ def test_ones_vectors_are_shared_and_read_only():
 @pytest.mark.parametrize("shape, axis", [
     ((64, 32, 16), (0, 2)), ((4, 3, 5, 6), (0, 2, 3)), ((4, 3, 5, 6), (0, 1, 3)),
     ((4, 3, 5), (0, 1)), ((4, 3, 5), (1, 2)), ((4, 3, 5, 2), (0, 3)), ((2, 3, 2000), (0, 2)),
-    ((4, 3, 5), (0, 1, 2)), ((4, 1, 5), (0, 2))])
+    ((4, 3, 5), (0, 1, 2)), ((4, 1, 5), (0, 2)), ((64, 32, 144), (0,)), ((3, 4, 5), (1,))])
 @pytest.mark.parametrize("keepdims", [True, False])
 def test_sums_over_outer_axes_match_numpy(shape, axis, keepdims):
     x = np.random.default_rng(3).normal(size=shape).astype(np.float32)
