@@ -386,6 +386,40 @@ def test_broadcasts_repeated_into_full_arrays_equal_eager_and_are_made_once():
     assert uses > len(repeats)   # e.g. 1/std: one repeat, read in forward and backward
 
 
+def test_a_transposed_argument_retraces_and_broadcasts_keep_its_layout():
+    # (640, 8) data given as the transpose of a (8, 640) array: the bias add's result is
+    # then F-ordered in eager, and its row sum takes NumPy's reduce, not BLAS
+    rng = np.random.default_rng(3)
+    c_order = [tg.tensor(rng.normal(size=(640, 8))) for _ in range(4)]
+    f_order = [tg.tensor(np.asfortranarray(x.numpy())) for x in c_order]
+    y = tg.tensor(rng.normal(size=(640, 8)))
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        layer = nn.Linear(8, 8)
+        bias = nn.Parameter(tg.zeros(8))
+        opt = tg.optim.SGD(list(layer.parameters()) + [bias], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            h = x * 2.0 + bias       # F-ordered in eager for F-ordered x
+            loss = F.mse_loss(layer(h), y) + h.sum(0).sum() * 1e-3   # sum(0): by layout
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tg.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses = [fn(x).item() for x in c_order + f_order + c_order]
+        results.append((losses, [p.numpy().copy() for p in opt.param_groups[0]["params"]]))
+        if compiled:
+            assert sum(isinstance(e, type(fn.cache[next(iter(fn.cache))])) for e in fn.cache.values())
+            assert len(fn.cache) == 2   # one program per layout
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_returned_intermediates_and_views_are_not_overwritten_by_later_calls():
     """Nothing of one call's results is reused by the next: a returned intermediate, a
     view of one, and the loss keep their values across later calls."""

@@ -222,7 +222,11 @@ class Trace:
                 shapes = [shape for _, shape in unexpanded]
             else:
                 shapes = [x.shape for x in inputs]
-            names = [self.stretched(n, shape, result.shape) for n, shape in zip(names, shapes)]
+            # (only beside C-ordered full operands: a repeat is C-ordered, and the ufunc
+            # gives its result the full operand's layout, which later lines may depend on)
+            if all(x._data.flags.c_contiguous for x in inputs if x.shape == result.shape):
+                names = [self.stretched(n, shape, result.shape)
+                         for n, shape in zip(names, shapes)]
         if op in (ops.sum_, ops.sum_to):
             code = self.sum_code(op, inputs[0], names[0], args, result)
             if code is not None:
@@ -662,7 +666,9 @@ def signature(args):
     key = [state.grad_enabled]
     for a in args:
         if isinstance(a, Tensor):
-            key.append((a.shape, a.dtype.str, a.requires_grad))
+            # strides too: the program's lines are chosen for the layouts traced (a
+            # transposed argument of the same shape retraces)
+            key.append((a.shape, a.dtype.str, a.requires_grad, a._data.strides))
         else:
             try:
                 hash(a)
@@ -686,16 +692,19 @@ class Program:
         self.optimizer_states = trace.optimizer_states
         self.grad_none = trace.grad_none
         # the tensors the program reads (parameters, buffers): its lines are written for
-        # these shapes and dtypes (sum axes, reshapes), so `p.data = other shape` retraces
-        self.tensors = [(t, t._data.shape, t._data.dtype) for t in namespace.values()
-                        if isinstance(t, Tensor)]
+        # these shapes, dtypes and layouts (sum axes, reshapes, which sums use BLAS), so
+        # `p.data = other shape` (or a transposed copy) retraces
+        self.tensors = [(t, t._data.shape, t._data.dtype, t._data.strides)
+                        for t in namespace.values() if isinstance(t, Tensor)]
 
     def unready(self):
         """None while what the trace took for granted (the guards) still holds, else what
         changed."""
-        for t, shape, dtype in self.tensors:
+        for t, shape, dtype, strides in self.tensors:
             if t._data.shape != shape or t._data.dtype != dtype:
                 return f"a tensor of shape {shape} ({dtype}) now has {t._data.shape} ({t.dtype})"
+            if t._data.strides != strides:
+                return f"a tensor of shape {shape} now has strides {t._data.strides}"
         for m, training in self.modules:
             if m.training != training:
                 return f"{type(m).__name__}.training is now {m.training}"
