@@ -109,24 +109,9 @@ def test_arrays_users_hold_are_still_the_parameters_and_their_state():
     assert opt.state[m[0].weight]["step"] == 4
 
 
-def test_state_replaced_by_hand_between_calls_is_used():
-    data = batches(6)
-    runs = []
-    for compiled in (False, True):
-        m, opt = make(lambda m: tg.optim.Adam(m.parameters(), lr=1e-2))
-        step = step_of(m, opt)
-        step = tg.compile(step) if compiled else step
-        for i, (x, y) in enumerate(data):
-            if i == 4:   # load_state_dict-like surgery on one entry
-                opt.state[m[2].bias]["exp_avg"] = np.full(2, 0.5)
-                opt.state[m[0].bias]["exp_avg_sq"][:] = 0.25
-            step(x, y)
-        runs.append((m, opt))
-    assert_same(*runs[0], *runs[1])
-
-
-def test_parameters_whose_step_counts_differ_are_updated_one_by_one():
-    data = batches(6)
+def eager_and_compiled_with(surgery, steps=6):
+    """Adam on the same data eagerly and compiled, surgery(model, opt) before step 5."""
+    data = batches(steps)
     runs = []
     for compiled in (False, True):
         m, opt = make(lambda m: tg.optim.Adam(m.parameters(), lr=1e-2))
@@ -134,10 +119,24 @@ def test_parameters_whose_step_counts_differ_are_updated_one_by_one():
         step = tg.compile(step) if compiled else step
         for i, (x, y) in enumerate(data):
             if i == 4:
-                opt.state[m[0].weight]["step"] = 10   # its bias correction now differs
+                surgery(m, opt)
             step(x, y)
         runs.append((m, opt))
     assert_same(*runs[0], *runs[1])
+    return runs
+
+
+def test_state_replaced_by_hand_between_calls_is_used():
+    def surgery(m, opt):   # load_state_dict-like changes to single entries
+        opt.state[m[2].bias]["exp_avg"] = np.full(2, 0.5)
+        opt.state[m[0].bias]["exp_avg_sq"][:] = 0.25
+    eager_and_compiled_with(surgery)
+
+
+def test_parameters_whose_step_counts_differ_are_updated_one_by_one():
+    def surgery(m, opt):   # its bias correction now differs from the others'
+        opt.state[m[0].weight]["step"] = 10
+    runs = eager_and_compiled_with(surgery)
     assert runs[1][1].state[runs[1][0][0].weight]["step"] == 12
 
 

@@ -328,16 +328,7 @@ class Tensor:
         """PyTorch's to(dtype), to(device), to(device, dtype) and to(other): the same
         values as another dtype (differentiable between float dtypes); self when nothing
         changes (copy=True: always a new tensor). The only device is "cpu"."""
-        if len(args) > 2:
-            raise TypeError(f"to: expected at most a device and a dtype, got {len(args)} arguments")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        check_device(device, "to")
+        dtype = to_arguments(args, dtype, device, "to")
         result = self if dtype is None else self.astype(dtype)
         return result.clone() if copy and result is self else result
 
@@ -1637,6 +1628,23 @@ def is_device(x):
     if isinstance(x, numbers.Integral) and not isinstance(x, bool):
         return True
     return isinstance(x, str) and x.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+def to_arguments(args, dtype, device, who):
+    """The dtype that to(*args, dtype=, device=) asks for (None: keep it), after checking
+    the device (PyTorch's to(dtype), to(device), to(device, dtype), to(other))."""
+    if len(args) > 2:
+        raise TypeError(f"{who}: expected at most a device and a dtype, got {len(args)} "
+                        f"arguments")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    check_device(device, who)
+    return dtype
 
 
 def check_device(where_to, who):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd import state, version_owner
-from ..tensor import Tensor, check_device, init, is_device
+from ..tensor import Tensor, check_device, init, to_arguments
 
 
 class Parameter(Tensor):
@@ -250,17 +250,7 @@ class Module:
         Parameter objects, so an optimizer made before holds them still (its state keeps
         its dtype, as in PyTorch: make the optimizer after). Integer buffers
         (num_batches_tracked) stay as they are. Returns self. The only device is "cpu"."""
-        if len(args) > 2:
-            raise TypeError(f"Module.to: expected at most a device and a dtype, got "
-                            f"{len(args)} arguments")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype, device = arg.dtype, arg.device
-            elif is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        check_device(device, "Module.to")
+        dtype = to_arguments(args, dtype, device, "Module.to")
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
