@@ -44,17 +44,25 @@ Checks that eager code does on values (class labels, index bounds) are recorded
 calls (tensor.check_range), so each replay checks its own data and raises as eager.
 
 Replays equal eager bit for bit: the same NumPy calls on the same arrays in the same
-order. The program is rewritten only where that cannot change a value: each result is
-deleted after its last use (NumPy reuses its memory while it is still in cache), a view
-that equals its input whatever the input's layout (a SumTo or Reshape to the same
-shape, a Permute undoing a Permute) is its input, an Expand read by +, -, * or / is
-left to the ufunc's own broadcasting when the shape comes out the same, and sums have
-their axes worked out at trace time (the row sums' ones made once). No out= buffers:
-measured, a ufunc writing into a reused buffer is no faster here than one whose fresh
-result takes the memory just freed (and nothing of one call is kept for the next, so
-no result a caller holds can be overwritten). A replay is refused (retraced) when argument shapes,
-dtypes or non-tensor arguments, grad mode, a module's `training` flag, or an
-optimizer's state object differ from the trace.
+order. The program is rewritten only where that cannot change a value:
+  - each result is deleted after its last use (NumPy reuses its memory while it is
+    still in cache);
+  - a view that equals its input whatever the input's layout (a SumTo or Reshape to the
+    same shape, a Permute undoing a Permute) is its input, and an Expand read by +, -,
+    * or / is left to the ufunc's own broadcasting when the shape comes out the same;
+  - sums have their axes worked out at trace time, the vectors of ones made once;
+  - a primitive repeated on the same arrays is made once (share_common);
+  - a broadcast NumPy makes slowly is repeated once into a full array, beside C-ordered
+    operands only, so results keep eager's layouts (Trace.stretched);
+  - the small parameters of an optimizer group are updated by one call on their
+    concatenation (FusedUpdate: the update is elementwise).
+No out= buffers: measured, a ufunc writing into a reused buffer is no faster here than
+one whose fresh result takes the memory just freed (and nothing of one call is kept for
+the next, so no result a caller holds can be overwritten). A replay is refused
+(retraced) when argument shapes, strides, dtypes or non-tensor arguments, grad mode, a
+module's `training` flag, a parameter's shape, dtype or strides, or an optimizer's state
+object differ from the trace; a signature whose programs keep being refused without a
+replay goes eager, with a warning.
 """
 import builtins
 import math
