@@ -221,7 +221,8 @@ class Trace:
         names = [self.array(x._data, x) for x in inputs]
         if self.same_view(op, names, inputs, args, result):
             return
-        if op in EXACT and result.ndim:
+        if op in EXACT and result.ndim and (any(x.shape != result.shape for x in inputs)
+                                            or any(n in self.expanded for n in names)):
             # the ufunc broadcasts the Expand's input itself: the same values, one
             # view fewer (an Expand no line reads any more is then left out)
             unexpanded = [self.expanded.get(n, (n, x.shape)) for n, x in zip(names, inputs)]
