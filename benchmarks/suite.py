@@ -99,36 +99,40 @@ def add_fault_rows(table, workload, steps):
         table.add(workload, "page faults/step", name, f, "")
 
 
-def run_w1(table, quick):
-    steps = w1_deep_batchnorm_mlp.make_steps(available(ENGINES))
-    common.check_losses("W1", first_losses(steps), rtol=1e-9)
-    assert_replays("W1", steps)
-    times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
-    name = "W1 deep BN MLP 960x(2-16-16-8-8-3) f64"
-    add_step_rows(table, name, times,
-                  lambda n, t: f"<=0.8x torch {verdict(t, 0.8)}, <=1.0x numpy {verdict(n, 1.0)}",
-                  lambda n, t: f"<=0.5x torch {verdict(t, 0.5)}, <=0.5x numpy {verdict(n, 0.5)}")
+def time_steps(table, label, name, steps, make_steps, quick, rtol, target_fn=None,
+               compiled_target=None, calls=10, repeats=(5, 25), **sizes):
+    """Check that the engines agree, time them side by side, and add their time rows, the
+    compiled step's trace row and the page-fault rows; returns the times."""
+    common.check_losses(label, first_losses(steps), rtol=rtol)
+    assert_replays(label, steps)
+    times = interleaved_medians(steps, calls=calls, repeats=repeats[0] if quick else repeats[1])
+    add_step_rows(table, name, times, target_fn, compiled_target)
     if "tinygrad_edu compiled" in steps:
-        build = fresh_compiled(w1_deep_batchnorm_mlp.make_steps)
+        build = fresh_compiled(make_steps, **sizes)
         add_trace_row(table, name, *first_two_calls(build, 1 if quick else 3),
                       times["tinygrad_edu"])
     add_fault_rows(table, name, steps)
+    return times
+
+
+def run_w1(table, quick):
+    steps = w1_deep_batchnorm_mlp.make_steps(available(ENGINES))
+    time_steps(table, "W1", "W1 deep BN MLP 960x(2-16-16-8-8-3) f64", steps,
+               w1_deep_batchnorm_mlp.make_steps, quick, rtol=1e-9,
+               target_fn=lambda n, t: f"<=0.8x torch {verdict(t, 0.8)}, "
+                                      f"<=1.0x numpy {verdict(n, 1.0)}",
+               compiled_target=lambda n, t: f"<=0.5x torch {verdict(t, 0.5)}, "
+                                            f"<=0.5x numpy {verdict(n, 0.5)}")
 
 
 def run_w2(table, quick):
     steps = w2_mnist_mlp.make_steps(available(ENGINES))
-    common.check_losses("W2", first_losses(steps), rtol=2e-5)   # float32
-    assert_replays("W2", steps)
-    times = interleaved_medians(steps, calls=10, repeats=5 if quick else 25)
     name = "W2 MLP 128x(784-256-256-10) f32"
-    add_step_rows(table, name, times,
-                  lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}, <=1.1x numpy {verdict(n, 1.1)}",
-                  lambda n, t: f"<=0.9x torch {verdict(t, 0.9)}, <=1.0x numpy {verdict(n, 1.0)}")
-    if "tinygrad_edu compiled" in steps:
-        build = fresh_compiled(w2_mnist_mlp.make_steps)
-        add_trace_row(table, name, *first_two_calls(build, 1 if quick else 3),
-                      times["tinygrad_edu"])
-    add_fault_rows(table, name, steps)
+    time_steps(table, "W2", name, steps, w2_mnist_mlp.make_steps, quick, rtol=2e-5,   # float32
+               target_fn=lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}, "
+                                      f"<=1.1x numpy {verdict(n, 1.1)}",
+               compiled_target=lambda n, t: f"<=0.9x torch {verdict(t, 0.9)}, "
+                                            f"<=1.0x numpy {verdict(n, 1.0)}")
     ours, floor = peak_traced_bytes(steps["tinygrad_edu"]), peak_traced_bytes(steps["numpy"])
     table.add(name, "peak mem/step", "tinygrad_edu", ours, "B", ours / floor, None,
               f"<=1.3x numpy {verdict(ours / floor, 1.3)}")
@@ -146,18 +150,13 @@ def run_w2(table, quick):
 def run_w2b(table, quick, batches=(512, 4096), dims=w2_mnist_mlp.DIMS):
     """W2's network at batch sizes where the matrix products dominate (compute-bound)."""
     for batch in batches:
-        label = f"W2b batch {batch}"
         steps = w2_mnist_mlp.make_steps(available(ENGINES), batch=batch, dims=dims)
-        common.check_losses(label, first_losses(steps), rtol=2e-5)   # float32
-        assert_replays(label, steps)
         calls, repeats = (5, (5, 15)) if batch <= 512 else (2, (3, 9))
-        times = interleaved_medians(steps, calls=calls, repeats=repeats[0] if quick else repeats[1])
         name = f"W2b MLP {batch}x({'-'.join(map(str, dims))}) f32"
-        add_step_rows(table, name, times, None, lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}")
-        if "tinygrad_edu compiled" in steps:
-            build = fresh_compiled(w2_mnist_mlp.make_steps, batch=batch, dims=dims)
-            add_trace_row(table, name, *first_two_calls(build, 1 if quick else 3),
-                          times["tinygrad_edu"])
+        time_steps(table, f"W2b batch {batch}", name, steps, w2_mnist_mlp.make_steps, quick,
+                   rtol=2e-5,   # float32
+                   compiled_target=lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}",
+                   calls=calls, repeats=repeats, batch=batch, dims=dims)
 
 
 def run_w3(table, quick, n_ops=500):
@@ -242,15 +241,10 @@ def run_against_torch(table, quick, label, name, steps, rtol, calls, repeats, ta
                       make_steps):
     """A workload timed against PyTorch only (no NumPy floor): W6 and W7. The compiled
     step's target is issue 13's <=1.0x torch."""
-    common.check_losses(label, first_losses(steps), rtol=rtol)   # float32
-    assert_replays(label, steps)
-    times = interleaved_medians(steps, calls=calls, repeats=repeats[0] if quick else repeats[1])
-    add_step_rows(table, name, times, lambda n, t: f"<={target}x torch {verdict(t, target)}",
-                  lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}")
-    if "tinygrad_edu compiled" in steps:
-        add_trace_row(table, name, *first_two_calls(fresh_compiled(make_steps),
-                                                    1 if quick else 3), times["tinygrad_edu"])
-    add_fault_rows(table, name, steps)
+    time_steps(table, label, name, steps, make_steps, quick, rtol,   # float32
+               target_fn=lambda n, t: f"<={target}x torch {verdict(t, target)}",
+               compiled_target=lambda n, t: f"<=1.0x torch {verdict(t, 1.0)}",
+               calls=calls, repeats=repeats)
     table.add(name, "peak mem/step", "tinygrad_edu", peak_traced_bytes(steps["tinygrad_edu"]), "B")
     if "tinygrad_edu compiled" in steps:
         table.add(name, "peak mem/step", "tinygrad_edu compiled",

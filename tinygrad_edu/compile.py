@@ -514,7 +514,8 @@ def drop_dead(lines, outputs):
     for i, line in enumerate(kept):
         out.append(line)
         if i in dead:
-            out.append((f"del {', '.join(sorted(dead[i], key=lambda n: int(n[1:])))}", "", "effect"))
+            names = ", ".join(sorted(dead[i], key=lambda n: int(n[1:])))
+            out.append((f"del {names}", "", "effect"))
     return out
 
 
